@@ -1,0 +1,115 @@
+#pragma once
+// Activations and element-wise arithmetic on the CPU.
+#include <adaptrec/backend/cpu/parallel.hpp>
+
+#include <cmath>
+
+namespace adaptrec::backend {
+
+enum class Activation { identity, relu, gelu, tanh, sigmoid };
+
+inline const char* to_string(Activation a) {
+  switch (a) {
+    case Activation::identity: return "identity";
+    case Activation::relu: return "relu";
+    case Activation::gelu: return "gelu";
+    case Activation::tanh: return "tanh";
+    case Activation::sigmoid: return "sigmoid";
+  }
+  return "?";
+}
+
+}  // namespace adaptrec::backend
+
+namespace adaptrec::backend::cpu {
+
+// Exact (erf) GELU, as in BERT and Hugging Face's "gelu" (Hendrycks & Gimpel, 2016).
+template <class T>
+T gelu(T x) {
+  return T(0.5) * x * (T(1) + std::erf(x * T(0.70710678118654752440)));
+}
+template <class T>
+T gelu_derivative(T x) {
+  const T cdf = T(0.5) * (T(1) + std::erf(x * T(0.70710678118654752440)));
+  const T pdf = std::exp(T(-0.5) * x * x) * T(0.39894228040143267794);
+  return cdf + x * pdf;
+}
+template <class T>
+T sigmoid(T x) {
+  // Split by sign so exp never overflows.
+  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+  const T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+template <class T>
+T activate(Activation a, T x) {
+  switch (a) {
+    case Activation::identity: return x;
+    case Activation::relu: return x > T(0) ? x : T(0);
+    case Activation::gelu: return gelu(x);
+    case Activation::tanh: return std::tanh(x);
+    case Activation::sigmoid: return sigmoid(x);
+  }
+  return x;
+}
+
+// d activation / dx, from the input x and the output y (whichever is cheaper).
+template <class T>
+T activation_derivative(Activation a, T x, T y) {
+  switch (a) {
+    case Activation::identity: return T(1);
+    case Activation::relu: return x > T(0) ? T(1) : T(0);
+    case Activation::gelu: return gelu_derivative(x);
+    case Activation::tanh: return T(1) - y * y;
+    case Activation::sigmoid: return y * (T(1) - y);
+  }
+  return T(1);
+}
+
+template <class T>
+void activation_forward(Activation a, const T* x, T* y, index_t n) {
+  parallel_for(n, 8, [&](index_t i) { y[i] = activate(a, x[i]); });
+}
+
+template <class T>
+void activation_backward(Activation a, const T* x, const T* y, const T* dy, T* dx, index_t n) {
+  parallel_for(n, 8, [&](index_t i) { dx[i] = dy[i] * activation_derivative(a, x[i], y[i]); });
+}
+
+// y[r, :] += bias for every row r.
+template <class T>
+void add_row_vector(T* y, const T* bias, index_t rows, index_t cols) {
+  parallel_for(rows, cols, [&](index_t r) {
+    T* row = y + r * cols;
+    for (index_t c = 0; c < cols; ++c) row[c] += bias[c];
+  });
+}
+
+// out[c] += sum_r x[r, c]: the gradient of a broadcast bias.
+template <class T>
+void accumulate_column_sums(const T* x, T* out, index_t rows, index_t cols) {
+  using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Eigen::Map<const Mat> X(x, rows, cols);
+  Eigen::Map<Eigen::Matrix<T, 1, Eigen::Dynamic>> O(out, cols);
+  O += X.colwise().sum();
+}
+
+// y += alpha * x
+template <class T>
+void axpy(T alpha, const T* x, T* y, index_t n) {
+  parallel_for(n, 1, [&](index_t i) { y[i] += alpha * x[i]; });
+}
+
+template <class T>
+void scale(T* x, T alpha, index_t n) {
+  parallel_for(n, 1, [&](index_t i) { x[i] *= alpha; });
+}
+
+// out = a * b element-wise (out may alias a or b).
+template <class T>
+void multiply(const T* a, const T* b, T* out, index_t n) {
+  parallel_for(n, 1, [&](index_t i) { out[i] = a[i] * b[i]; });
+}
+
+}  // namespace adaptrec::backend::cpu

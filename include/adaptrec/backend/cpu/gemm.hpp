@@ -1,0 +1,45 @@
+#pragma once
+// GEMM on the CPU through Eigen (multithreaded with OpenMP inside Eigen).
+#include <adaptrec/backend/cpu/parallel.hpp>
+#include <adaptrec/core/tensor.hpp>
+
+namespace adaptrec::backend::cpu {
+
+// C = alpha * op(A) * op(B) + beta * C, raw row-major pointers.
+template <class T>
+void gemm(const T* a, bool trans_a, const T* b, bool trans_b, T* c, index_t m, index_t n,
+          index_t k, T alpha, T beta) {
+  using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using ConstMap = Eigen::Map<const Mat>;
+  Eigen::Map<Mat> C(c, m, n);
+  // op(A) is m x k; stored as k x m when transposed.
+  ConstMap A(a, trans_a ? k : m, trans_a ? m : k);
+  ConstMap B(b, trans_b ? n : k, trans_b ? k : n);
+  if (beta == T(0)) {
+    C.setZero();
+  } else if (beta != T(1)) {
+    C *= beta;
+  }
+  if (!trans_a && !trans_b) C.noalias() += alpha * A * B;
+  else if (!trans_a && trans_b) C.noalias() += alpha * A * B.transpose();
+  else if (trans_a && !trans_b) C.noalias() += alpha * A.transpose() * B;
+  else C.noalias() += alpha * A.transpose() * B.transpose();
+}
+
+// Independent GEMMs over a batch of equally strided matrices. Large batches of
+// small matrices are split across threads (each GEMM then runs single-threaded:
+// Eigen does not nest inside an OpenMP region).
+template <class T>
+void batched_gemm(const T* a, bool trans_a, const T* b, bool trans_b, T* c, index_t batch,
+                  index_t m, index_t n, index_t k, T alpha, T beta) {
+  const index_t sa = m * k, sb = k * n, sc = m * n;
+  if (batch == 1) {
+    gemm(a, trans_a, b, trans_b, c, m, n, k, alpha, beta);
+    return;
+  }
+  parallel_for(batch, m * n * k, [&](index_t i) {
+    gemm(a + i * sa, trans_a, b + i * sb, trans_b, c + i * sc, m, n, k, alpha, beta);
+  });
+}
+
+}  // namespace adaptrec::backend::cpu

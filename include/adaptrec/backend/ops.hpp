@@ -1,0 +1,239 @@
+#pragma once
+// The backend interface: the only door through which modules reach heavy math.
+//
+// Each operation checks shapes (throwing shape_error with the shapes), then
+// dispatches on the tensors' device. The CPU implementation is Eigen
+// (backend/cpu/); the CUDA one (backend/cuda/) is added beside it.
+#include <adaptrec/backend/cpu/attention.hpp>
+#include <adaptrec/backend/cpu/elementwise.hpp>
+#include <adaptrec/backend/cpu/embedding.hpp>
+#include <adaptrec/backend/cpu/gemm.hpp>
+#include <adaptrec/backend/cpu/layer_norm.hpp>
+#include <adaptrec/backend/cpu/softmax.hpp>
+#include <adaptrec/core/tensor.hpp>
+
+#include <string>
+
+namespace adaptrec::backend {
+
+enum class Trans { no, yes };
+
+namespace detail {
+
+template <class T, class... Rest>
+void require_cpu(const char* op, const Tensor<T>& first, const Rest&... rest) {
+  const bool all_cpu = first.device().is_cpu() && (rest.device().is_cpu() && ...);
+  if (!all_cpu)
+    throw error(std::string("adaptrec::backend::") + op +
+                ": tensors are not on the CPU and this build has no CUDA kernel for it");
+}
+
+inline std::string shapes(const char* op, std::initializer_list<Shape> list) {
+  std::string s = std::string("adaptrec::backend::") + op + ": incompatible shapes";
+  for (const Shape& sh : list) s += " " + sh.to_string();
+  return s;
+}
+
+}  // namespace detail
+
+// C = alpha * op(A) * op(B) + beta * C, each tensor seen as a matrix whose rows
+// are all its leading dimensions (so a [batch, seq, hidden] activation times a
+// [out, hidden] weight works directly). C must already have its final shape.
+template <class T>
+void gemm(const Tensor<T>& a, Trans ta, const Tensor<T>& b, Trans tb, Tensor<T>& c,
+          T alpha = T(1), T beta = T(0)) {
+  const bool trans_a = ta == Trans::yes, trans_b = tb == Trans::yes;
+  const index_t m = trans_a ? a.cols() : a.rows();
+  const index_t k = trans_a ? a.rows() : a.cols();
+  const index_t kb = trans_b ? b.cols() : b.rows();
+  const index_t n = trans_b ? b.rows() : b.cols();
+  if (k != kb || c.rows() != m || c.cols() != n)
+    throw shape_error(detail::shapes("gemm", {a.shape(), b.shape(), c.shape()}) +
+                      (trans_a ? " (A transposed)" : "") + (trans_b ? " (B transposed)" : ""));
+  detail::require_cpu("gemm", a, b, c);
+  cpu::gemm(a.data(), trans_a, b.data(), trans_b, c.data(), m, n, k, alpha, beta);
+}
+
+// Batched GEMM over the first dimension of rank-3 tensors: C[i] = op(A[i]) op(B[i]).
+template <class T>
+void batched_gemm(const Tensor<T>& a, Trans ta, const Tensor<T>& b, Trans tb, Tensor<T>& c,
+                  T alpha = T(1), T beta = T(0)) {
+  if (a.rank() != 3 || b.rank() != 3 || c.rank() != 3 || a.dim(0) != b.dim(0) ||
+      a.dim(0) != c.dim(0))
+    throw shape_error(detail::shapes("batched_gemm", {a.shape(), b.shape(), c.shape()}));
+  const bool trans_a = ta == Trans::yes, trans_b = tb == Trans::yes;
+  const index_t m = trans_a ? a.dim(2) : a.dim(1), k = trans_a ? a.dim(1) : a.dim(2);
+  const index_t kb = trans_b ? b.dim(2) : b.dim(1), n = trans_b ? b.dim(1) : b.dim(2);
+  if (k != kb || c.dim(1) != m || c.dim(2) != n)
+    throw shape_error(detail::shapes("batched_gemm", {a.shape(), b.shape(), c.shape()}));
+  detail::require_cpu("batched_gemm", a, b, c);
+  cpu::batched_gemm(a.data(), trans_a, b.data(), trans_b, c.data(), a.dim(0), m, n, k, alpha,
+                    beta);
+}
+
+template <class T>
+void activation_forward(Activation act, const Tensor<T>& x, Tensor<T>& y) {
+  if (!(x.shape() == y.shape()))
+    throw shape_error(detail::shapes("activation_forward", {x.shape(), y.shape()}));
+  detail::require_cpu("activation_forward", x, y);
+  cpu::activation_forward(act, x.data(), y.data(), x.size());
+}
+
+template <class T>
+void activation_backward(Activation act, const Tensor<T>& x, const Tensor<T>& y,
+                         const Tensor<T>& dy, Tensor<T>& dx) {
+  if (!(x.shape() == y.shape() && x.shape() == dy.shape() && x.shape() == dx.shape()))
+    throw shape_error(detail::shapes("activation_backward", {x.shape(), dy.shape(), dx.shape()}));
+  detail::require_cpu("activation_backward", x, y, dy, dx);
+  cpu::activation_backward(act, x.data(), y.data(), dy.data(), dx.data(), x.size());
+}
+
+// y[row, :] += bias
+template <class T>
+void add_row_vector(Tensor<T>& y, const Tensor<T>& bias) {
+  if (bias.size() != y.cols())
+    throw shape_error(detail::shapes("add_row_vector", {y.shape(), bias.shape()}));
+  detail::require_cpu("add_row_vector", y, bias);
+  cpu::add_row_vector(y.data(), bias.data(), y.rows(), y.cols());
+}
+
+// out += column sums of x (x seen as a matrix).
+template <class T>
+void accumulate_column_sums(const Tensor<T>& x, Tensor<T>& out) {
+  if (out.size() != x.cols())
+    throw shape_error(detail::shapes("accumulate_column_sums", {x.shape(), out.shape()}));
+  detail::require_cpu("accumulate_column_sums", x, out);
+  cpu::accumulate_column_sums(x.data(), out.data(), x.rows(), x.cols());
+}
+
+// y += alpha * x
+template <class T>
+void axpy(T alpha, const Tensor<T>& x, Tensor<T>& y) {
+  if (x.size() != y.size()) throw shape_error(detail::shapes("axpy", {x.shape(), y.shape()}));
+  detail::require_cpu("axpy", x, y);
+  cpu::axpy(alpha, x.data(), y.data(), x.size());
+}
+
+template <class T>
+void scale(Tensor<T>& x, T alpha) {
+  detail::require_cpu("scale", x);
+  cpu::scale(x.data(), alpha, x.size());
+}
+
+// out = a * b, element-wise.
+template <class T>
+void multiply(const Tensor<T>& a, const Tensor<T>& b, Tensor<T>& out) {
+  if (a.size() != b.size() || a.size() != out.size())
+    throw shape_error(detail::shapes("multiply", {a.shape(), b.shape(), out.shape()}));
+  detail::require_cpu("multiply", a, b, out);
+  cpu::multiply(a.data(), b.data(), out.data(), a.size());
+}
+
+// Softmax over the last dimension.
+template <class T>
+void softmax(const Tensor<T>& x, Tensor<T>& y) {
+  if (!(x.shape() == y.shape()))
+    throw shape_error(detail::shapes("softmax", {x.shape(), y.shape()}));
+  detail::require_cpu("softmax", x, y);
+  cpu::softmax_rows(x.data(), y.data(), x.rows(), x.cols());
+}
+
+template <class T>
+void log_softmax(const Tensor<T>& x, Tensor<T>& y) {
+  if (!(x.shape() == y.shape()))
+    throw shape_error(detail::shapes("log_softmax", {x.shape(), y.shape()}));
+  detail::require_cpu("log_softmax", x, y);
+  cpu::log_softmax_rows(x.data(), y.data(), x.rows(), x.cols());
+}
+
+template <class T>
+void softmax_backward(const Tensor<T>& y, const Tensor<T>& dy, Tensor<T>& dx) {
+  if (!(y.shape() == dy.shape() && y.shape() == dx.shape()))
+    throw shape_error(detail::shapes("softmax_backward", {y.shape(), dy.shape(), dx.shape()}));
+  detail::require_cpu("softmax_backward", y, dy, dx);
+  cpu::softmax_rows_backward(y.data(), dy.data(), dx.data(), y.rows(), y.cols());
+}
+
+// Layer norm over the last dimension; mean and rstd get one entry per row.
+template <class T>
+void layer_norm_forward(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, T eps,
+                        Tensor<T>& y, Tensor<T>& mean, Tensor<T>& rstd) {
+  if (gamma.size() != x.cols() || beta.size() != x.cols() || !(y.shape() == x.shape()) ||
+      mean.size() != x.rows() || rstd.size() != x.rows())
+    throw shape_error(detail::shapes("layer_norm_forward", {x.shape(), gamma.shape(), y.shape()}));
+  detail::require_cpu("layer_norm_forward", x, gamma, beta, y, mean, rstd);
+  cpu::layer_norm_forward(x.data(), gamma.data(), beta.data(), eps, y.data(), mean.data(),
+                          rstd.data(), x.rows(), x.cols());
+}
+
+template <class T>
+void layer_norm_backward(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& mean,
+                         const Tensor<T>& rstd, const Tensor<T>& dy, Tensor<T>& dx,
+                         Tensor<T>& dgamma, Tensor<T>& dbeta) {
+  if (!(dy.shape() == x.shape()) || !(dx.shape() == x.shape()) || dgamma.size() != x.cols() ||
+      dbeta.size() != x.cols() || mean.size() != x.rows() || rstd.size() != x.rows())
+    throw shape_error(detail::shapes("layer_norm_backward", {x.shape(), dy.shape(), dx.shape()}));
+  detail::require_cpu("layer_norm_backward", x, gamma, mean, rstd, dy, dx, dgamma, dbeta);
+  cpu::layer_norm_backward(x.data(), gamma.data(), mean.data(), rstd.data(), dy.data(), dx.data(),
+                           dgamma.data(), dbeta.data(), x.rows(), x.cols());
+}
+
+// out[i, :] = table[ids[i], :]; throws index_error naming the first bad id.
+template <class T>
+void gather_rows(const Tensor<T>& table, const Tensor<index_t>& ids, Tensor<T>& out) {
+  require_rank(table, 2, "adaptrec::backend::gather_rows (table)");
+  if (out.rows() != ids.size() || out.cols() != table.cols())
+    throw shape_error(detail::shapes("gather_rows", {table.shape(), ids.shape(), out.shape()}));
+  detail::require_cpu("gather_rows", table, out);
+  const index_t rows = table.dim(0);
+  for (index_t i = 0; i < ids.size(); ++i)
+    if (ids[i] < 0 || ids[i] >= rows)
+      throw index_error("adaptrec::backend::gather_rows: id " + std::to_string(ids[i]) +
+                        " at position " + std::to_string(i) + " is outside [0, " +
+                        std::to_string(rows) + ") for a table of shape " +
+                        table.shape().to_string());
+  cpu::gather_rows(table.data(), ids.data(), out.data(), ids.size(), table.cols());
+}
+
+// grad[ids[i], :] += dy[i, :]; ids must already have been checked by gather_rows.
+template <class T>
+void scatter_add_rows(const Tensor<T>& dy, const Tensor<index_t>& ids, Tensor<T>& grad) {
+  if (dy.rows() != ids.size() || dy.cols() != grad.cols())
+    throw shape_error(detail::shapes("scatter_add_rows", {dy.shape(), ids.shape(), grad.shape()}));
+  detail::require_cpu("scatter_add_rows", dy, grad);
+  cpu::scatter_add_rows(dy.data(), ids.data(), grad.data(), ids.size(), grad.cols());
+}
+
+// Scaled dot-product attention. q: [B, H, S, D]; k, v: [B, H, T, D];
+// key_mask: [B, T] with nonzero = attend, or an empty tensor for no mask.
+// Writes out [B, H, S, D] and probs [B, H, S, T] (kept for backward).
+template <class T>
+void attention_forward(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
+                       const Tensor<T>& key_mask, T scale, Tensor<T>& out, Tensor<T>& probs) {
+  if (q.rank() != 4 || k.rank() != 4 || !(k.shape() == v.shape()) || q.dim(0) != k.dim(0) ||
+      q.dim(1) != k.dim(1) || q.dim(3) != k.dim(3) || !(out.shape() == q.shape()) ||
+      !(probs.shape() == Shape{q.dim(0), q.dim(1), q.dim(2), k.dim(2)}) ||
+      (!key_mask.empty() && !(key_mask.shape() == Shape{k.dim(0), k.dim(2)})))
+    throw shape_error(detail::shapes("attention_forward",
+                                     {q.shape(), k.shape(), v.shape(), key_mask.shape()}));
+  detail::require_cpu("attention_forward", q, k, v, out, probs);
+  cpu::attention_forward(q.data(), k.data(), v.data(), key_mask.empty() ? nullptr : key_mask.data(),
+                         scale, out.data(), probs.data(), q.dim(0), q.dim(1), q.dim(2), k.dim(2),
+                         q.dim(3));
+}
+
+template <class T>
+void attention_backward(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
+                        const Tensor<T>& probs, const Tensor<T>& d_out, T scale, Tensor<T>& dq,
+                        Tensor<T>& dk, Tensor<T>& dv) {
+  if (!(d_out.shape() == q.shape()) || !(dq.shape() == q.shape()) || !(dk.shape() == k.shape()) ||
+      !(dv.shape() == v.shape()) ||
+      !(probs.shape() == Shape{q.dim(0), q.dim(1), q.dim(2), k.dim(2)}))
+    throw shape_error(detail::shapes("attention_backward", {q.shape(), k.shape(), d_out.shape()}));
+  detail::require_cpu("attention_backward", q, k, v, probs, d_out, dq, dk, dv);
+  cpu::attention_backward(q.data(), k.data(), v.data(), probs.data(), d_out.data(), scale,
+                          dq.data(), dk.data(), dv.data(), q.dim(0), q.dim(1), q.dim(2), k.dim(2),
+                          q.dim(3));
+}
+
+}  // namespace adaptrec::backend
