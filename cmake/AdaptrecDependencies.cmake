@@ -1,25 +1,29 @@
-# Finds what adaptrec::adaptrec needs. Shared by the build tree and, through
-# adaptrecConfig.cmake, by downstream projects (which see the same logic).
-include(CMakeFindDependencyMacro OPTIONAL)
-find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+# Finds what adaptrec::adaptrec needs, for adaptrec's own build. An installed
+# adaptrec resolves the same packages in adaptrecConfig.cmake (from
+# adaptrecConfig.cmake.in): keep the two lists in step.
+set(ADAPTREC_EIGEN3_MIN_VERSION 3.4)
+find_package(Eigen3 ${ADAPTREC_EIGEN3_MIN_VERSION} REQUIRED NO_MODULE)
 find_package(range-v3 REQUIRED)
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 
+# ADAPTREC_WITH_CUDA: AUTO enables the CUDA backend when the CUDA Toolkit with
+# cuBLAS is found, ON requires both, OFF never looks. FindCUDAToolkit searches
+# CUDAToolkit_ROOT, nvcc on PATH, $CUDA_PATH and then /usr/local/cuda.
+string(TOUPPER "${ADAPTREC_WITH_CUDA}" _adaptrec_cuda_request)
 set(ADAPTREC_CUDA_ENABLED OFF)
-if(NOT DEFINED ADAPTREC_WITH_CUDA)
-  set(ADAPTREC_WITH_CUDA AUTO)
-endif()
-if(ADAPTREC_WITH_CUDA STREQUAL "AUTO" OR ADAPTREC_WITH_CUDA)
-  if(NOT DEFINED CUDAToolkit_ROOT AND EXISTS /usr/local/cuda)
-    set(CUDAToolkit_ROOT /usr/local/cuda)
-  endif()
+if(_adaptrec_cuda_request STREQUAL "AUTO")
   find_package(CUDAToolkit QUIET)
-  if(CUDAToolkit_FOUND AND TARGET CUDA::cublas)
+  if(TARGET CUDA::cudart AND TARGET CUDA::cublas)
     set(ADAPTREC_CUDA_ENABLED ON)
-  elseif(NOT ADAPTREC_WITH_CUDA STREQUAL "AUTO")
-    message(FATAL_ERROR "ADAPTREC_WITH_CUDA=ON but the CUDA Toolkit with cuBLAS was not found")
   endif()
+elseif(_adaptrec_cuda_request MATCHES "^(ON|YES|TRUE|Y|1)$")
+  find_package(CUDAToolkit REQUIRED)
+  if(NOT TARGET CUDA::cublas)
+    message(FATAL_ERROR "ADAPTREC_WITH_CUDA=ON, but the CUDA Toolkit found in "
+                        "${CUDAToolkit_LIBRARY_DIR} has no cuBLAS")
+  endif()
+  set(ADAPTREC_CUDA_ENABLED ON)
+elseif(NOT _adaptrec_cuda_request MATCHES "^(OFF|NO|FALSE|N|0)$")
+  message(FATAL_ERROR "ADAPTREC_WITH_CUDA is '${ADAPTREC_WITH_CUDA}'; use ON, OFF or AUTO")
 endif()
-if(NOT ADAPTREC_DEPENDENCIES_QUIET)
-  message(STATUS "adaptrec: CUDA backend ${ADAPTREC_CUDA_ENABLED}")
-endif()
+message(STATUS "adaptrec: CUDA backend ${ADAPTREC_CUDA_ENABLED} (ADAPTREC_WITH_CUDA=${ADAPTREC_WITH_CUDA})")
