@@ -5,14 +5,17 @@
 // dispatches on the tensors' device. The CPU implementation is Eigen
 // (backend/cpu/); the CUDA one (backend/cuda/) is added beside it.
 #include <adaptrec/backend/cpu/attention.hpp>
+#include <adaptrec/backend/cpu/concat.hpp>
 #include <adaptrec/backend/cpu/elementwise.hpp>
 #include <adaptrec/backend/cpu/embedding.hpp>
 #include <adaptrec/backend/cpu/gemm.hpp>
 #include <adaptrec/backend/cpu/layer_norm.hpp>
+#include <adaptrec/backend/cpu/normalize.hpp>
 #include <adaptrec/backend/cpu/softmax.hpp>
 #include <adaptrec/core/tensor.hpp>
 
 #include <string>
+#include <vector>
 
 namespace adaptrec::backend {
 
@@ -32,6 +35,17 @@ inline std::string shapes(const char* op, std::initializer_list<Shape> list) {
   std::string s = std::string("adaptrec::backend::") + op + ": incompatible shapes";
   for (const Shape& sh : list) s += " " + sh.to_string();
   return s;
+}
+
+// Throws index_error naming the first id outside [0, rows of a [rows, cols] table).
+inline void require_row_ids(const char* op, const Tensor<index_t>& ids, const Shape& table) {
+  const index_t rows = table[0];
+  for (index_t i = 0; i < ids.size(); ++i)
+    if (ids[i] < 0 || ids[i] >= rows)
+      throw index_error(std::string("adaptrec::backend::") + op + ": id " +
+                        std::to_string(ids[i]) + " at position " + std::to_string(i) +
+                        " is outside [0, " + std::to_string(rows) + ") for a table of shape " +
+                        table.to_string());
 }
 
 }  // namespace detail
@@ -170,9 +184,11 @@ template <class T>
 void layer_norm_backward(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& mean,
                          const Tensor<T>& rstd, const Tensor<T>& dy, Tensor<T>& dx,
                          Tensor<T>& dgamma, Tensor<T>& dbeta) {
-  if (!(dy.shape() == x.shape()) || !(dx.shape() == x.shape()) || dgamma.size() != x.cols() ||
-      dbeta.size() != x.cols() || mean.size() != x.rows() || rstd.size() != x.rows())
-    throw shape_error(detail::shapes("layer_norm_backward", {x.shape(), dy.shape(), dx.shape()}));
+  if (!(dy.shape() == x.shape()) || !(dx.shape() == x.shape()) || gamma.size() != x.cols() ||
+      dgamma.size() != x.cols() || dbeta.size() != x.cols() || mean.size() != x.rows() ||
+      rstd.size() != x.rows())
+    throw shape_error(detail::shapes("layer_norm_backward",
+                                     {x.shape(), gamma.shape(), dy.shape(), dx.shape()}));
   detail::require_cpu("layer_norm_backward", x, gamma, mean, rstd, dy, dx, dgamma, dbeta);
   cpu::layer_norm_backward(x.data(), gamma.data(), mean.data(), rstd.data(), dy.data(), dx.data(),
                            dgamma.data(), dbeta.data(), x.rows(), x.cols());
@@ -185,22 +201,18 @@ void gather_rows(const Tensor<T>& table, const Tensor<index_t>& ids, Tensor<T>& 
   if (out.rows() != ids.size() || out.cols() != table.cols())
     throw shape_error(detail::shapes("gather_rows", {table.shape(), ids.shape(), out.shape()}));
   detail::require_cpu("gather_rows", table, out);
-  const index_t rows = table.dim(0);
-  for (index_t i = 0; i < ids.size(); ++i)
-    if (ids[i] < 0 || ids[i] >= rows)
-      throw index_error("adaptrec::backend::gather_rows: id " + std::to_string(ids[i]) +
-                        " at position " + std::to_string(i) + " is outside [0, " +
-                        std::to_string(rows) + ") for a table of shape " +
-                        table.shape().to_string());
+  detail::require_row_ids("gather_rows", ids, table.shape());
   cpu::gather_rows(table.data(), ids.data(), out.data(), ids.size(), table.cols());
 }
 
-// grad[ids[i], :] += dy[i, :]; ids must already have been checked by gather_rows.
+// grad[ids[i], :] += dy[i, :]; throws index_error naming the first bad id.
 template <class T>
 void scatter_add_rows(const Tensor<T>& dy, const Tensor<index_t>& ids, Tensor<T>& grad) {
+  require_rank(grad, 2, "adaptrec::backend::scatter_add_rows (grad)");
   if (dy.rows() != ids.size() || dy.cols() != grad.cols())
     throw shape_error(detail::shapes("scatter_add_rows", {dy.shape(), ids.shape(), grad.shape()}));
   detail::require_cpu("scatter_add_rows", dy, grad);
+  detail::require_row_ids("scatter_add_rows", ids, grad.shape());
   cpu::scatter_add_rows(dy.data(), ids.data(), grad.data(), ids.size(), grad.cols());
 }
 
@@ -226,14 +238,83 @@ template <class T>
 void attention_backward(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
                         const Tensor<T>& probs, const Tensor<T>& d_out, T scale, Tensor<T>& dq,
                         Tensor<T>& dk, Tensor<T>& dv) {
-  if (!(d_out.shape() == q.shape()) || !(dq.shape() == q.shape()) || !(dk.shape() == k.shape()) ||
-      !(dv.shape() == v.shape()) ||
+  if (q.rank() != 4 || k.rank() != 4 || !(k.shape() == v.shape()) || q.dim(0) != k.dim(0) ||
+      q.dim(1) != k.dim(1) || q.dim(3) != k.dim(3) || !(d_out.shape() == q.shape()) ||
+      !(dq.shape() == q.shape()) || !(dk.shape() == k.shape()) || !(dv.shape() == v.shape()) ||
       !(probs.shape() == Shape{q.dim(0), q.dim(1), q.dim(2), k.dim(2)}))
-    throw shape_error(detail::shapes("attention_backward", {q.shape(), k.shape(), d_out.shape()}));
+    throw shape_error(detail::shapes("attention_backward", {q.shape(), k.shape(), v.shape(),
+                                                            probs.shape(), d_out.shape()}));
   detail::require_cpu("attention_backward", q, k, v, probs, d_out, dq, dk, dv);
   cpu::attention_backward(q.data(), k.data(), v.data(), probs.data(), d_out.data(), scale,
                           dq.data(), dk.data(), dv.data(), q.dim(0), q.dim(1), q.dim(2), k.dim(2),
                           q.dim(3));
+}
+
+// Concatenates row-aligned tensors along the last dimension: [..., c1], [..., c2]
+// -> [..., c1 + c2 + ...]. Leading dimensions come from the first part.
+template <class T>
+Tensor<T> concat_columns(const std::vector<const Tensor<T>*>& parts) {
+  if (parts.empty()) throw invalid_argument("adaptrec::backend::concat_columns: no tensors");
+  const index_t rows = parts[0]->rows();
+  std::vector<const T*> pointers;
+  std::vector<index_t> cols;
+  index_t total = 0;
+  for (const Tensor<T>* p : parts) {
+    if (p->rows() != rows) {
+      std::string s = "adaptrec::backend::concat_columns: row counts differ:";
+      for (const Tensor<T>* q : parts) s += " " + q->shape().to_string();
+      throw shape_error(s);
+    }
+    detail::require_cpu("concat_columns", *p);
+    pointers.push_back(p->data());
+    cols.push_back(p->cols());
+    total += p->cols();
+  }
+  Shape shape = parts[0]->rank() == 0 ? Shape{1} : parts[0]->shape();
+  shape[shape.rank() - 1] = total;
+  Tensor<T> out(shape);
+  cpu::concat_columns(pointers, cols, out.data(), rows, total);
+  return out;
+}
+
+// The inverse of concat_columns: splits the last dimension into widths `cols`.
+template <class T>
+std::vector<Tensor<T>> split_columns(const Tensor<T>& x, const std::vector<index_t>& cols) {
+  index_t total = 0;
+  for (index_t c : cols) total += c;
+  if (total != x.cols())
+    throw shape_error("adaptrec::backend::split_columns: widths sum to " + std::to_string(total) +
+                      " but the tensor has shape " + x.shape().to_string());
+  detail::require_cpu("split_columns", x);
+  std::vector<Tensor<T>> parts;
+  std::vector<T*> pointers;
+  for (index_t c : cols) {
+    Shape shape = x.shape();
+    shape[shape.rank() - 1] = c;
+    parts.emplace_back(shape);
+  }
+  for (auto& p : parts) pointers.push_back(p.data());
+  cpu::split_columns(x.data(), x.rows(), x.cols(), pointers, cols);
+  return parts;
+}
+
+// Row-wise L2 normalisation of x into y; norms [rows] keeps the clamped norms.
+template <class T>
+void l2_normalize(const Tensor<T>& x, T eps, Tensor<T>& y, Tensor<T>& norms) {
+  if (!(x.shape() == y.shape()) || norms.size() != x.rows())
+    throw shape_error(detail::shapes("l2_normalize", {x.shape(), y.shape(), norms.shape()}));
+  detail::require_cpu("l2_normalize", x, y, norms);
+  cpu::l2_normalize_rows(x.data(), y.data(), norms.data(), eps, x.rows(), x.cols());
+}
+
+template <class T>
+void l2_normalize_backward(const Tensor<T>& y, const Tensor<T>& norms, const Tensor<T>& dy, T eps,
+                           Tensor<T>& dx) {
+  if (!(y.shape() == dy.shape()) || !(y.shape() == dx.shape()) || norms.size() != y.rows())
+    throw shape_error(detail::shapes("l2_normalize_backward", {y.shape(), dy.shape(), dx.shape()}));
+  detail::require_cpu("l2_normalize_backward", y, norms, dy, dx);
+  cpu::l2_normalize_rows_backward(y.data(), norms.data(), dy.data(), dx.data(), eps, y.rows(),
+                                  y.cols());
 }
 
 }  // namespace adaptrec::backend

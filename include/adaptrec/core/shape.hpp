@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <ostream>
 #include <string>
 
 namespace adaptrec {
@@ -48,6 +49,8 @@ class Shape {
       if (a[i] != b[i]) return false;
     return true;
   }
+
+  friend std::ostream& operator<<(std::ostream& os, const Shape& s) { return os << s.to_string(); }
 
   std::string to_string() const {
     std::string s = "[";

@@ -38,8 +38,10 @@ void log_softmax_rows(const T* x, T* y, index_t rows, index_t cols) {
     for (index_t c = 0; c < cols; ++c) max = std::max(max, in[c]);
     T sum = 0;
     for (index_t c = 0; c < cols; ++c) sum += std::exp(in[c] - max);
-    const T log_z = max + std::log(sum);
-    for (index_t c = 0; c < cols; ++c) out[c] = in[c] - log_z;
+    // (x - max) - log(sum), not x - (max + log(sum)): at |x| ~ 1e4 a float
+    // max + log(sum) would round log(sum) to the ulp of max (about 1e-3).
+    const T log_sum = std::log(sum);
+    for (index_t c = 0; c < cols; ++c) out[c] = (in[c] - max) - log_sum;
   });
 }
 
