@@ -80,8 +80,10 @@ class Tensor {
     return t;
   }
 
+  // Sized by other.size(), not its shape: a default or moved-from tensor has the
+  // scalar shape [] but no storage, and its copy must have none either.
   Tensor(const Tensor& other) : shape_(other.shape_), device_(other.device_) {
-    data_ = detail::allocate_host<T>(shape_.numel());
+    data_ = detail::allocate_host<T>(other.size());
     if (size()) std::memcpy(data(), other.data(), bytes());
   }
   Tensor& operator=(const Tensor& other) {
@@ -98,10 +100,12 @@ class Tensor {
     other.shape_ = Shape{};
   }
   Tensor& operator=(Tensor&& other) noexcept {
-    shape_ = other.shape_;
-    device_ = other.device_;
-    data_ = std::move(other.data_);
-    other.shape_ = Shape{};
+    if (this != &other) {
+      shape_ = other.shape_;
+      device_ = other.device_;
+      data_ = std::move(other.data_);
+      other.shape_ = Shape{};
+    }
     return *this;
   }
 
@@ -162,7 +166,14 @@ class Tensor {
   VectorMap<T> flat() { return {data(), size()}; }
   ConstVectorMap<T> flat() const { return {data(), size()}; }
   index_t cols() const { return rank() == 0 ? 1 : shape_.back(); }
-  index_t rows() const { return cols() == 0 ? 0 : size() / cols(); }
+  index_t rows() const {
+    if (cols() != 0) return size() / cols();
+    // [..., 0] still has as many (empty) rows as its leading extents say, so a
+    // GEMM with an inner dimension of 0 sees an m x 0 matrix, not a 0 x 0 one.
+    index_t r = 1;
+    for (int i = 0; i + 1 < rank(); ++i) r *= shape_[i];
+    return r;
+  }
 
   void fill(T value) { std::fill(begin(), end(), value); }
   void set_zero() {
