@@ -8,7 +8,7 @@
 // their accumulators, as torch does for sparse gradients. Weight decay then
 // applies to touched rows only (torch refuses decay with sparse gradients).
 #include <adaptrec/optim/concept.hpp>
-#include <adaptrec/optim/kernels.hpp>
+#include <adaptrec/backend/cpu/optimizer.hpp>
 #include <adaptrec/optim/parameter_list.hpp>
 
 #include <cmath>
@@ -73,7 +73,7 @@ class Adagrad {
     const T* g = p.grad.data();
     T* a = accumulator.data();
     detail::for_each_span(p, p.sparse, [&](index_t offset, index_t count) {
-      detail::adagrad_span(x + offset, g + offset, a + offset, count, options_.learning_rate,
+      backend::cpu::adagrad_span(x + offset, g + offset, a + offset, count, options_.learning_rate,
                            options_.epsilon, options_.weight_decay);
     });
   }

@@ -13,7 +13,7 @@
 // moments and its step count alone. Without it, the semantics are dense: the
 // moments of every row decay and rows with zero gradient keep moving.
 #include <adaptrec/optim/concept.hpp>
-#include <adaptrec/optim/kernels.hpp>
+#include <adaptrec/backend/cpu/optimizer.hpp>
 #include <adaptrec/optim/parameter_list.hpp>
 
 #include <cmath>
@@ -115,7 +115,7 @@ class AdamUpdate {
     const double t = static_cast<double>(s.steps);
     const double beta1 = static_cast<double>(options_.beta1);
     const double beta2 = static_cast<double>(options_.beta2);
-    const AdamScalars<T> scalars{
+    const backend::cpu::AdamScalars<T> scalars{
         .one_minus_beta1 = static_cast<T>(1.0 - beta1),
         .beta2 = options_.beta2,
         .one_minus_beta2 = static_cast<T>(1.0 - beta2),
@@ -129,7 +129,7 @@ class AdamUpdate {
     T* m = s.first.data();
     T* v = s.second.data();
     for_each_span(p, lazy(p), [&](index_t offset, index_t count) {
-      adam_span<decay_mode == WeightDecayMode::decoupled>(x + offset, g + offset, m + offset,
+      backend::cpu::adam_span<decay_mode == WeightDecayMode::decoupled>(x + offset, g + offset, m + offset,
                                                           v + offset, count, scalars);
     });
   }

@@ -3,7 +3,7 @@
 // checks, the cheap non-finite gradient check, and the walk over the spans of a
 // parameter that an update visits (all elements, or the touched rows of a
 // row-sparse embedding table).
-// The element-wise kernels that run on those spans are in kernels.hpp.
+// The element-wise kernels that run on those spans are in backend/cpu/optimizer.hpp.
 #include <adaptrec/backend/cpu/parallel.hpp>
 #include <adaptrec/core/error.hpp>
 #include <adaptrec/core/module.hpp>

@@ -8,7 +8,7 @@
 //   x -= lr * (nesterov ? d + momentum * b : b)        (with momentum)
 //   x -= lr * d                                        (without)
 #include <adaptrec/optim/concept.hpp>
-#include <adaptrec/optim/kernels.hpp>
+#include <adaptrec/backend/cpu/optimizer.hpp>
 #include <adaptrec/optim/parameter_list.hpp>
 
 #include <cmath>
@@ -75,7 +75,7 @@ class Sgd {
     Parameter<T>& p = params_.parameter(i);
     T* x = p.value.data();
     const T* g = p.grad.data();
-    detail::SgdScalars<T> scalars{
+    backend::cpu::SgdScalars<T> scalars{
         .learning_rate = options_.learning_rate,
         .weight_decay = options_.weight_decay,
         .momentum = options_.momentum,
@@ -84,7 +84,7 @@ class Sgd {
         .first_step = false};
     if (options_.momentum == 0) {
       detail::for_each_span(p, touched_rows_only(p), [&](index_t offset, index_t count) {
-        detail::sgd_span(x + offset, g + offset, count, scalars);
+        backend::cpu::sgd_span(x + offset, g + offset, count, scalars);
       });
       return;
     }
@@ -93,7 +93,7 @@ class Sgd {
     if (scalars.first_step) buffer = Tensor<T>(p.shape());
     T* b = buffer.data();
     detail::for_each_span(p, false, [&](index_t offset, index_t count) {
-      detail::sgd_momentum_span(x + offset, g + offset, b + offset, count, scalars);
+      backend::cpu::sgd_momentum_span(x + offset, g + offset, b + offset, count, scalars);
     });
   }
 

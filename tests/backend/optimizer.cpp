@@ -1,5 +1,5 @@
 #include <adaptrec/core/random.hpp>
-#include <adaptrec/optim/kernels.hpp>
+#include <adaptrec/backend/cpu/optimizer.hpp>
 
 #include <boost/test/unit_test.hpp>
 
@@ -8,7 +8,7 @@
 #include <vector>
 
 using namespace adaptrec;
-namespace kernels = adaptrec::optim::detail;
+namespace kernels = adaptrec::backend::cpu;
 
 namespace {
 
@@ -33,7 +33,7 @@ void check_close(const Tensor<float>& actual, const std::vector<double>& expecte
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(optim_kernels)
+BOOST_AUTO_TEST_SUITE(backend_optimizer)
 
 BOOST_AUTO_TEST_CASE(float_adam_span_matches_double_reference) {
   Rng rng(11);

@@ -1,5 +1,5 @@
 #pragma once
-// The fused element-wise update of each optimizer on one contiguous span of a
+// The fused element-wise update of each optimizer (optim/) on one contiguous span of a
 // parameter, and the only optimizer code that knows about Eigen: its array
 // expressions vectorise the square root, which a plain loop calling std::sqrt
 // does not (errno handling blocks the compiler's vectoriser). A CUDA backend
@@ -8,7 +8,7 @@
 
 #include <Eigen/Core>
 
-namespace adaptrec::optim::detail {
+namespace adaptrec::backend::cpu {
 
 template <class T>
 using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
@@ -79,4 +79,4 @@ void adagrad_span(T* x, const T* g, T* a, index_t n, T learning_rate, T epsilon,
   X -= learning_rate * ((G + weight_decay * X) / (A.sqrt() + epsilon));
 }
 
-}  // namespace adaptrec::optim::detail
+}  // namespace adaptrec::backend::cpu
