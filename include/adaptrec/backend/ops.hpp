@@ -317,4 +317,38 @@ void l2_normalize_backward(const Tensor<T>& y, const Tensor<T>& norms, const Ten
                                   y.cols());
 }
 
+// Pooled embedding bags: out[b, :] = sum over bag b of w_i * table[ids[i], :],
+// with w_i = per_id_weights[i] when given (non-empty), else 1 or 1/|bag|
+// (mean). Offsets follow PyTorch's EmbeddingBag; the caller validates ids and
+// offsets (layers::EmbeddingBag names the bad one).
+template <class T>
+void embedding_bag_forward(const Tensor<T>& table, const Tensor<index_t>& ids,
+                           const Tensor<index_t>& offsets, const Tensor<T>& per_id_weights,
+                           bool mean, Tensor<T>& out) {
+  require_rank(table, 2, "adaptrec::backend::embedding_bag_forward (table)");
+  if (!(out.shape() == Shape{offsets.size(), table.cols()}) ||
+      (!per_id_weights.empty() && per_id_weights.size() != ids.size()))
+    throw shape_error(detail::shapes("embedding_bag_forward",
+                                     {table.shape(), ids.shape(), offsets.shape(), out.shape()}));
+  detail::require_cpu("embedding_bag_forward", table, out);
+  cpu::embedding_bag_forward(table.data(), ids.data(), offsets.data(), offsets.size(), ids.size(),
+                             per_id_weights.empty() ? nullptr : per_id_weights.data(), mean,
+                             out.data(), table.cols());
+}
+
+template <class T>
+void embedding_bag_backward(const Tensor<T>& dy, const Tensor<index_t>& ids,
+                            const Tensor<index_t>& offsets, const Tensor<T>& per_id_weights,
+                            bool mean, Tensor<T>& grad) {
+  require_rank(grad, 2, "adaptrec::backend::embedding_bag_backward (grad)");
+  if (!(dy.shape() == Shape{offsets.size(), grad.cols()}) ||
+      (!per_id_weights.empty() && per_id_weights.size() != ids.size()))
+    throw shape_error(detail::shapes("embedding_bag_backward",
+                                     {dy.shape(), ids.shape(), offsets.shape(), grad.shape()}));
+  detail::require_cpu("embedding_bag_backward", dy, grad);
+  cpu::embedding_bag_backward(dy.data(), ids.data(), offsets.data(), offsets.size(), ids.size(),
+                              per_id_weights.empty() ? nullptr : per_id_weights.data(), mean,
+                              grad.data(), grad.cols());
+}
+
 }  // namespace adaptrec::backend

@@ -4,7 +4,6 @@
 // nn.EmbeddingBag; the user history or multi-hot feature encoder of a
 // recommender). Parameter `weight` [num, dim] with row-sparse gradients, as in
 // Embedding.
-#include <adaptrec/backend/cpu/parallel.hpp>
 #include <adaptrec/backend/ops.hpp>
 #include <adaptrec/core/module.hpp>
 #include <adaptrec/core/random.hpp>
@@ -79,19 +78,9 @@ class EmbeddingBag : public TrainingMode {
     bags_ = bags;
     per_id_weights_ = per_id_weights;
     per_id_weights_grad_ = Tensor<T>{};
-    const index_t n_bags = bags.num_bags(), cols = dim();
-    Tensor<T> out(Shape{n_bags, cols});
-    const T* table = weight_.value.data();
-    T* o = out.data();
-    backend::cpu::parallel_for(n_bags, cols * 8, [&](index_t b) {
-      T* row = o + b * cols;
-      const index_t begin = bag_begin(b), end = bag_end(b);
-      for (index_t i = begin; i < end; ++i) {
-        const T* src = table + bags_.ids[i] * cols;
-        const T scale = id_scale(i, begin, end);
-        for (index_t c = 0; c < cols; ++c) row[c] += scale * src[c];
-      }
-    });
+    Tensor<T> out(Shape{bags.num_bags(), dim()});
+    backend::embedding_bag_forward(weight_.value, bags.ids, bags.offsets, per_id_weights,
+                                   mode_ == BagReduction::mean, out);
     return out;
   }
 
@@ -113,17 +102,8 @@ class EmbeddingBag : public TrainingMode {
         }
     }
     if (!weight_.trainable) return;
-    // Serial: ids repeat across bags, so rows would race.
-    T* grad = weight_.grad.data();
-    for (index_t b = 0; b < bags_.num_bags(); ++b) {
-      const index_t begin = bag_begin(b), end = bag_end(b);
-      const T* d = dy.data() + b * cols;
-      for (index_t i = begin; i < end; ++i) {
-        T* g = grad + bags_.ids[i] * cols;
-        const T scale = id_scale(i, begin, end);
-        for (index_t c = 0; c < cols; ++c) g[c] += scale * d[c];
-      }
-    }
+    backend::embedding_bag_backward(dy, bags_.ids, bags_.offsets, per_id_weights_,
+                                    mode_ == BagReduction::mean, weight_.grad);
     weight_.touched_rows.insert(weight_.touched_rows.end(), bags_.ids.begin(), bags_.ids.end());
     weight_.finalize_sparse_rows();
   }
@@ -141,11 +121,6 @@ class EmbeddingBag : public TrainingMode {
   index_t bag_end(index_t b) const {
     return b + 1 < bags_.num_bags() ? bags_.offsets[b + 1] : bags_.ids.size();
   }
-  T id_scale(index_t i, index_t begin, index_t end) const {
-    if (!per_id_weights_.empty()) return per_id_weights_[i];
-    return mode_ == BagReduction::mean ? T(1) / T(end - begin) : T(1);
-  }
-
   void validate(const Bags& bags, const Tensor<T>& per_id_weights) const {
     const std::string where = "adaptrec::layers::EmbeddingBag: ";
     if (bags.ids.rank() != 1 && !(bags.ids.rank() == 0 && bags.ids.size() == 0))
