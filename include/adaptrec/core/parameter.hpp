@@ -7,6 +7,7 @@
 #include <adaptrec/core/tensor.hpp>
 
 #include <algorithm>
+#include <cstddef>
 #include <vector>
 
 namespace adaptrec {
@@ -30,10 +31,34 @@ struct Parameter {
   const Shape& shape() const { return value.shape(); }
   index_t size() const { return value.size(); }
 
+  // Records that rows `ids[0..n)` received gradient, keeping touched_rows sorted
+  // and unique. A per-row mark makes this linear in n; only the distinct rows
+  // are sorted (a history batch repeats rows many times).
+  void mark_touched_rows(const index_t* ids, index_t n) {
+    const auto rows = static_cast<std::size_t>(value.rows());
+    if (row_marked_.size() != rows) {
+      row_marked_.assign(rows, 0);
+      for (index_t r : touched_rows) row_marked_[static_cast<std::size_t>(r)] = 1;
+    }
+    const std::size_t before = touched_rows.size();
+    for (index_t i = 0; i < n; ++i) {
+      auto& mark = row_marked_[static_cast<std::size_t>(ids[i])];
+      if (!mark) {
+        mark = 1;
+        touched_rows.push_back(ids[i]);
+      }
+    }
+    if (touched_rows.size() != before) std::sort(touched_rows.begin(), touched_rows.end());
+  }
+
   void zero_grad() {
     if (sparse && !touched_rows.empty()) {
       const index_t cols = grad.cols();
-      for (index_t r : touched_rows) std::fill_n(grad.data() + r * cols, cols, T(0));
+      const bool marked = row_marked_.size() == static_cast<std::size_t>(value.rows());
+      for (index_t r : touched_rows) {
+        std::fill_n(grad.data() + r * cols, cols, T(0));
+        if (marked) row_marked_[static_cast<std::size_t>(r)] = 0;
+      }
       touched_rows.clear();
     } else if (!sparse) {
       grad.set_zero();
@@ -43,7 +68,11 @@ struct Parameter {
   void finalize_sparse_rows() {
     std::sort(touched_rows.begin(), touched_rows.end());
     touched_rows.erase(std::unique(touched_rows.begin(), touched_rows.end()), touched_rows.end());
+    row_marked_.clear();  // rebuilt from touched_rows on the next mark_touched_rows
   }
+
+ private:
+  std::vector<unsigned char> row_marked_;
 };
 
 }  // namespace adaptrec

@@ -65,8 +65,7 @@ class Embedding : public TrainingMode {
                         expected.to_string());
     if (!weight_.trainable) return;
     backend::scatter_add_rows(dy, ids_, weight_.grad);
-    weight_.touched_rows.insert(weight_.touched_rows.end(), ids_.begin(), ids_.end());
-    weight_.finalize_sparse_rows();
+    weight_.mark_touched_rows(ids_.data(), ids_.size());
   }
 
   template <class F>

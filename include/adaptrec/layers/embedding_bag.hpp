@@ -104,8 +104,7 @@ class EmbeddingBag : public TrainingMode {
     if (!weight_.trainable) return;
     backend::embedding_bag_backward(dy, bags_.ids, bags_.offsets, per_id_weights_,
                                     mode_ == BagReduction::mean, weight_.grad);
-    weight_.touched_rows.insert(weight_.touched_rows.end(), bags_.ids.begin(), bags_.ids.end());
-    weight_.finalize_sparse_rows();
+    weight_.mark_touched_rows(bags_.ids.data(), bags_.ids.size());
   }
 
   // Gradient with respect to the per-id weights of the last weighted forward.

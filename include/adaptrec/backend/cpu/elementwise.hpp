@@ -3,6 +3,7 @@
 #include <adaptrec/backend/cpu/parallel.hpp>
 
 #include <cmath>
+#include <type_traits>
 
 namespace adaptrec::backend {
 
@@ -67,14 +68,33 @@ T activation_derivative(Activation a, T x, T y) {
   return T(1);
 }
 
+// The activation is chosen once, outside the loop, so each loop body is a
+// single inlined function the compiler can vectorise.
+template <class T, class F>
+void dispatch_activation(Activation a, F&& body) {
+  switch (a) {
+    case Activation::identity: body(std::integral_constant<Activation, Activation::identity>{}); break;
+    case Activation::relu: body(std::integral_constant<Activation, Activation::relu>{}); break;
+    case Activation::gelu: body(std::integral_constant<Activation, Activation::gelu>{}); break;
+    case Activation::tanh: body(std::integral_constant<Activation, Activation::tanh>{}); break;
+    case Activation::sigmoid: body(std::integral_constant<Activation, Activation::sigmoid>{}); break;
+  }
+}
+
 template <class T>
 void activation_forward(Activation a, const T* x, T* y, index_t n) {
-  parallel_for(n, 8, [&](index_t i) { y[i] = activate(a, x[i]); });
+  dispatch_activation<T>(a, [&](auto kind) {
+    parallel_for(n, 8, [&](index_t i) { y[i] = activate(kind.value, x[i]); });
+  });
 }
 
 template <class T>
 void activation_backward(Activation a, const T* x, const T* y, const T* dy, T* dx, index_t n) {
-  parallel_for(n, 8, [&](index_t i) { dx[i] = dy[i] * activation_derivative(a, x[i], y[i]); });
+  dispatch_activation<T>(a, [&](auto kind) {
+    parallel_for(n, 8, [&](index_t i) {
+      dx[i] = dy[i] * activation_derivative(kind.value, x[i], y[i]);
+    });
+  });
 }
 
 // y[r, :] += bias for every row r.

@@ -15,11 +15,16 @@ void gemm(const T* a, bool trans_a, const T* b, bool trans_b, T* c, index_t m, i
   // op(A) is m x k; stored as k x m when transposed.
   ConstMap A(a, trans_a ? k : m, trans_a ? m : k);
   ConstMap B(b, trans_b ? n : k, trans_b ? k : n);
+  // beta == 0 must overwrite C without reading it (it may hold NaN garbage),
+  // and assigning the product directly saves a pass over C.
   if (beta == T(0)) {
-    C.setZero();
-  } else if (beta != T(1)) {
-    C *= beta;
+    if (!trans_a && !trans_b) C.noalias() = alpha * A * B;
+    else if (!trans_a && trans_b) C.noalias() = alpha * A * B.transpose();
+    else if (trans_a && !trans_b) C.noalias() = alpha * A.transpose() * B;
+    else C.noalias() = alpha * A.transpose() * B.transpose();
+    return;
   }
+  if (beta != T(1)) C *= beta;
   if (!trans_a && !trans_b) C.noalias() += alpha * A * B;
   else if (!trans_a && trans_b) C.noalias() += alpha * A * B.transpose();
   else if (trans_a && !trans_b) C.noalias() += alpha * A.transpose() * B;
