@@ -131,21 +131,6 @@ inline void parse_100k_users(const std::filesystem::path& path, std::string_view
   }
 }
 
-inline void parse_100k_ratings(const std::filesystem::path& path, std::string_view text,
-                               const DenseIds& user_ids, const DenseIds& item_ids,
-                               UnknownIdPolicy unknown_ids, MovieLens& data) {
-  data.ratings.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
-  LineReader lines(text);
-  std::vector<std::string_view> fields;
-  std::string_view line;
-  while (lines.next(line)) {
-    const LineContext at{path, lines.line_number()};
-    split_fields(line, "\t", fields);
-    require_field_count(at, fields.size(), 4);
-    add_rating(at, fields, user_ids, item_ids, unknown_ids, data);
-  }
-}
-
 // The contents of the five files; `dir` only names them in error messages.
 struct MovieLens100kText {
   std::string genres, occupations, items, users, ratings;
@@ -161,7 +146,8 @@ inline MovieLens parse_movielens_100k(const std::filesystem::path& dir,
   DenseIds user_ids("user");
   parse_100k_items(dir / "u.item", text.items, data.genre_names.size(), data.movies, item_ids);
   parse_100k_users(dir / "u.user", text.users, data.occupations, data.users, user_ids);
-  parse_100k_ratings(dir / "u.data", text.ratings, user_ids, item_ids, options.unknown_ids, data);
+  parse_rating_lines(dir / "u.data", text.ratings, "\t", user_ids, item_ids, options.unknown_ids,
+                     data);
   return data;
 }
 

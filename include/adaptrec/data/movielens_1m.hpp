@@ -100,21 +100,6 @@ inline void parse_1m_users(const std::filesystem::path& path, std::string_view t
   }
 }
 
-inline void parse_1m_ratings(const std::filesystem::path& path, std::string_view text,
-                             const DenseIds& user_ids, const DenseIds& item_ids,
-                             UnknownIdPolicy unknown_ids, MovieLens& data) {
-  data.ratings.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
-  LineReader lines(text);
-  std::vector<std::string_view> fields;
-  std::string_view line;
-  while (lines.next(line)) {
-    const LineContext at{path, lines.line_number()};
-    split_fields(line, "::", fields);
-    require_field_count(at, fields.size(), 4);
-    add_rating(at, fields, user_ids, item_ids, unknown_ids, data);
-  }
-}
-
 // The contents of the three files; `dir` only names them in error messages.
 struct MovieLens1mText {
   std::string movies, users, ratings;
@@ -129,7 +114,8 @@ inline MovieLens parse_movielens_1m(const std::filesystem::path& dir, const Movi
   DenseIds user_ids("user");
   parse_1m_movies(dir / "movies.dat", text.movies, data.movies, item_ids);
   parse_1m_users(dir / "users.dat", text.users, data.users, user_ids);
-  parse_1m_ratings(dir / "ratings.dat", text.ratings, user_ids, item_ids, options.unknown_ids, data);
+  parse_rating_lines(dir / "ratings.dat", text.ratings, "::",
+                     user_ids, item_ids, options.unknown_ids, data);
   return data;
 }
 

@@ -4,6 +4,7 @@
 #include <adaptrec/data/movielens_dataset.hpp>
 #include <adaptrec/data/text_parsing.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -89,27 +90,38 @@ inline char parse_gender(const LineContext& at, std::string_view field) {
   return field.front();
 }
 
-// Parses one rating line's fields and appends the rating, or under
-// UnknownIdPolicy::skip counts it when its user or item is unknown.
-inline void add_rating(const LineContext& at, const std::vector<std::string_view>& fields,
-                       const DenseIds& user_ids, const DenseIds& item_ids,
-                       UnknownIdPolicy unknown_ids, MovieLens& data) {
-  const std::int32_t raw_user = parse_raw_id(at, fields[0], "user");
-  const std::int32_t raw_item = parse_raw_id(at, fields[1], "item");
-  const float rating = parse_rating(at, fields[2]);
-  const std::int64_t timestamp = parse_timestamp(at, fields[3]);
-  const std::int32_t user = user_ids.find(raw_user);
-  const std::int32_t item = item_ids.find(raw_item);
-  if (user >= 0 && item >= 0) {
-    data.ratings.push_back(Rating{user, item, rating, timestamp});
-    return;
+// Parses a ratings file (`user sep item sep rating sep timestamp` per line,
+// tab-separated in 100K, "::" in 1M) and appends the ratings. A rating whose
+// user or item is unknown throws naming file:line, or under
+// UnknownIdPolicy::skip is counted in data.skipped_ratings.
+inline void parse_rating_lines(const std::filesystem::path& path, std::string_view text,
+                               std::string_view separator, const DenseIds& user_ids,
+                               const DenseIds& item_ids, UnknownIdPolicy unknown_ids,
+                               MovieLens& data) {
+  data.ratings.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  LineReader lines(text);
+  std::vector<std::string_view> fields;
+  std::string_view line;
+  while (lines.next(line)) {
+    const LineContext at{path, lines.line_number()};
+    split_fields(line, separator, fields);
+    require_field_count(at, fields.size(), 4);
+    const std::int32_t raw_user = parse_raw_id(at, fields[0], "user");
+    const std::int32_t raw_item = parse_raw_id(at, fields[1], "item");
+    const float rating = parse_rating(at, fields[2]);
+    const std::int64_t timestamp = parse_timestamp(at, fields[3]);
+    const std::int32_t user = user_ids.find(raw_user);
+    const std::int32_t item = item_ids.find(raw_item);
+    if (user >= 0 && item >= 0) {
+      data.ratings.push_back(Rating{user, item, rating, timestamp});
+    } else if (unknown_ids == UnknownIdPolicy::skip) {
+      ++data.skipped_ratings;
+    } else if (user < 0) {
+      at.fail("unknown user id " + std::to_string(raw_user));
+    } else {
+      at.fail("unknown item id " + std::to_string(raw_item));
+    }
   }
-  if (unknown_ids == UnknownIdPolicy::skip) {
-    ++data.skipped_ratings;
-    return;
-  }
-  if (user < 0) at.fail("unknown user id " + std::to_string(raw_user));
-  at.fail("unknown item id " + std::to_string(raw_item));
 }
 
 struct TitleAndYear {
