@@ -5,10 +5,14 @@
 #
 #   benchmarks/run_peers.sh                  # build/bench, default flags
 #   benchmarks/run_peers.sh --native         # build/bench-native, -march=native
-#   BUILD_DIR=build/x THREADS="1" REPEATS=5 PYTHON=/usr/bin/python3 \
+#   PYTHON=/tmp/torch-venv/bin/python benchmarks/run_peers.sh   # PyPI torch (MKL)
+#   BUILD_DIR=build/x THREADS="1" REPEATS=5 JOBS=2 PYTHON=/usr/bin/python3 \
 #     PEER_ARGS="--warmup 10 --steps 30 --repeats 5" benchmarks/run_peers.sh
 #
-# PyTorch is Debian's python3-torch (the `torch` of /usr/bin/python3).
+# PYTHON picks the interpreter whose `torch` is the peer (default /usr/bin/python3:
+# Debian's python3-torch, reference BLAS). For the fair peer, PyPI's wheel:
+#   python3 -m venv /tmp/torch-venv && /tmp/torch-venv/bin/pip install torch numpy
+# The script prints the torch version and BLAS backend it used before the table.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,6 +26,7 @@ fi
 threads="${THREADS:-1 2}"
 repeats="${REPEATS:-3}"
 python="${PYTHON:-/usr/bin/python3}"
+jobs="${JOBS:-2}"
 peer_args="${PEER_ARGS:---warmup 5 --steps 10 --repeats 3}"
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
@@ -29,7 +34,24 @@ trap 'rm -rf "$results"' EXIT
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DADAPTREC_BUILD_BENCHMARKS=ON \
   -DADAPTREC_BUILD_TESTS=OFF -DADAPTREC_BUILD_EXAMPLES=OFF -DADAPTREC_INSTALL=OFF \
   -DADAPTREC_WITH_CUDA=OFF -DADAPTREC_BENCHMARK_NATIVE="$native" >/dev/null
-cmake --build "$build" --target bench_train_step -j1 >/dev/null
+cmake --build "$build" --target bench_train_step -j"$jobs" >/dev/null
+
+# Which PyTorch is the peer: version, BLAS, oneDNN, CPU capability (before timing,
+# so that a broken interpreter fails fast).
+"$python" - "$python" <<'PY'
+import re, sys
+import torch
+config = torch.__config__.show()
+blas = re.search(r"BLAS_INFO=([^,\s]+)", config)
+mkl = re.search(r"Math Kernel Library Version ([^\s-]+)", config)
+dnn = re.search(r"MKL-DNN (v[^\s]+)", config)
+capability = torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else \
+    re.search(r"CPU capability usage: (\S+)", config).group(1)
+print(f"peer: {sys.argv[1]} (Python {sys.version.split()[0]}), torch {torch.__version__}, "
+      f"BLAS_INFO={blas.group(1) if blas else '?'}"
+      + (f" (MKL {mkl.group(1)})" if mkl else "")
+      + (f", oneDNN {dnn.group(1)}" if dnn else "") + f", CPU capability {capability}")
+PY
 
 for t in $threads; do
   "$build/benchmarks/bench_train_step" --benchmark_filter="/threads:$t/" \
