@@ -17,6 +17,8 @@
 #include <adaptrec/losses/concept.hpp>
 #include <adaptrec/losses/detail.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -105,15 +107,19 @@ class InfoNce {
       });
     }
 
-    // Log-probabilities first, overwritten in place by G = (P - I) / N.
+    // Probabilities P (one vectorised exp pass), overwritten in place by
+    // G = (P - I) / N. The loss of row i is -log P_ii; where P_ii underflowed
+    // to 0 the row's log-sum-exp is recomputed exactly.
     logit_grad_ = Tensor<T>(logits.shape());
-    backend::log_softmax(logits, logit_grad_);
+    backend::softmax(logits, logit_grad_);
     const T inv_n = T(1) / T(n);
     std::vector<T> row_loss(static_cast<std::size_t>(n));
-    backend::cpu::parallel_for(n, n * 4, [&](index_t i) {
+    backend::cpu::parallel_for(n, n * 2, [&](index_t i) {
       T* g = logit_grad_.data() + i * n;
-      row_loss[static_cast<std::size_t>(i)] = -g[i];
-      for (index_t j = 0; j < n; ++j) g[j] = std::exp(g[j]) * inv_n;
+      const T p = g[i];
+      row_loss[static_cast<std::size_t>(i)] =
+          p > T(0) ? -std::log(p) : exact_row_loss(logits.data() + i * n, i, n);
+      for (index_t j = 0; j < n; ++j) g[j] *= inv_n;
       g[i] -= inv_n;
     });
     detail::accumulator_t<T> total = 0;
@@ -123,6 +129,17 @@ class InfoNce {
     keys_ = keys;
     has_forward_ = true;
     return static_cast<T>(total / n);
+  }
+
+  // -log softmax(row)_i by log-sum-exp, for a positive whose probability
+  // underflowed.
+  static T exact_row_loss(const T* row, index_t i, index_t n) {
+    T max = row[0];
+    for (index_t j = 1; j < n; ++j) max = std::max(max, row[j]);
+    detail::accumulator_t<T> sum = 0;
+    for (index_t j = 0; j < n; ++j)
+      sum += std::exp(static_cast<detail::accumulator_t<T>>(row[j] - max));
+    return static_cast<T>(std::log(sum) - (row[i] - max));
   }
 
   T temperature_;

@@ -2,6 +2,8 @@
 // Row-wise softmax on the CPU, with an optional additive mask.
 #include <adaptrec/backend/cpu/parallel.hpp>
 
+#include <Eigen/Core>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -9,39 +11,38 @@
 namespace adaptrec::backend::cpu {
 
 // y[r, :] = softmax(x[r, :]). Rows whose every entry is -inf (fully masked)
-// produce zeros instead of NaN.
+// produce zeros instead of NaN, and -inf entries get exactly zero. Eigen's
+// array exp is vectorised, which a loop over std::exp is not.
 template <class T>
 void softmax_rows(const T* x, T* y, index_t rows, index_t cols) {
+  using Row = Eigen::Array<T, 1, Eigen::Dynamic>;
+  constexpr T minus_infinity = -std::numeric_limits<T>::infinity();
   parallel_for(rows, cols * 4, [&](index_t r) {
-    const T* in = x + r * cols;
-    T* out = y + r * cols;
-    T max = -std::numeric_limits<T>::infinity();
-    for (index_t c = 0; c < cols; ++c) max = std::max(max, in[c]);
-    if (max == -std::numeric_limits<T>::infinity()) {
-      std::fill_n(out, cols, T(0));
+    Eigen::Map<const Row> in(x + r * cols, cols);
+    Eigen::Map<Row> out(y + r * cols, cols);
+    const T max = cols ? in.maxCoeff() : minus_infinity;
+    if (max == minus_infinity) {
+      out.setZero();
       return;
     }
-    T sum = 0;
-    for (index_t c = 0; c < cols; ++c) sum += (out[c] = std::exp(in[c] - max));
-    const T inv = T(1) / sum;
-    for (index_t c = 0; c < cols; ++c) out[c] *= inv;
+    // One coefficient-wise expression, so x and y may be the same buffer.
+    out = (in == minus_infinity).select(T(0), (in - max).exp());
+    out *= T(1) / out.sum();
   });
 }
 
-// log softmax, the numerically stable form used by cross-entropy losses.
+// log softmax, the numerically stable form used by cross-entropy losses:
+// (x - max) - log(sum exp(x - max)).
 template <class T>
 void log_softmax_rows(const T* x, T* y, index_t rows, index_t cols) {
+  using Row = Eigen::Array<T, 1, Eigen::Dynamic>;
   parallel_for(rows, cols * 4, [&](index_t r) {
-    const T* in = x + r * cols;
-    T* out = y + r * cols;
-    T max = -std::numeric_limits<T>::infinity();
-    for (index_t c = 0; c < cols; ++c) max = std::max(max, in[c]);
-    T sum = 0;
-    for (index_t c = 0; c < cols; ++c) sum += std::exp(in[c] - max);
-    // (x - max) - log(sum), not x - (max + log(sum)): at |x| ~ 1e4 a float
-    // max + log(sum) would round log(sum) to the ulp of max (about 1e-3).
-    const T log_sum = std::log(sum);
-    for (index_t c = 0; c < cols; ++c) out[c] = (in[c] - max) - log_sum;
+    Eigen::Map<const Row> in(x + r * cols, cols);
+    Eigen::Map<Row> out(y + r * cols, cols);
+    const T max = in.maxCoeff();
+    out = in - max;
+    const auto masked = out == -std::numeric_limits<T>::infinity();
+    out -= std::log(masked.select(T(0), out.exp()).sum());
   });
 }
 
