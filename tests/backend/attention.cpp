@@ -3,6 +3,8 @@
 #include <adaptrec/core/threads.hpp>
 
 #include <support/gradient_check.hpp>
+#include <support/random_tensor.hpp>
+#include <support/thread_count.hpp>
 
 #include <boost/test/unit_test.hpp>
 
@@ -12,6 +14,8 @@
 #include <vector>
 
 using namespace adaptrec;
+using adaptrec_test::random_tensor;
+using adaptrec_test::ThreadCount;
 
 namespace {
 
@@ -19,13 +23,6 @@ using scalar_types = std::tuple<float, double>;
 
 template <class T>
 constexpr double tolerance = std::is_same_v<T, float> ? 1e-5 : 1e-12;
-
-template <class T>
-Tensor<T> random_tensor(const Shape& shape, Rng& rng) {
-  Tensor<T> t(shape);
-  fill_uniform(t, T(-1), T(1), rng);
-  return t;
-}
 
 struct Dims {
   index_t batch, heads, s, t, d;
@@ -116,15 +113,6 @@ void check_backward(const Dims& n, const Tensor<double>& mask, Rng& rng) {
   adaptrec_test::compare(dk, adaptrec_test::numeric_gradient(k, loss), "dk");
   adaptrec_test::compare(dv, adaptrec_test::numeric_gradient(v, loss), "dv");
 }
-
-class ThreadCount {
- public:
-  explicit ThreadCount(int n) : saved_(num_threads()) { set_num_threads(n); }
-  ~ThreadCount() { set_num_threads(saved_); }
-
- private:
-  int saved_;
-};
 
 }  // namespace
 

@@ -2,6 +2,9 @@
 #include <adaptrec/core/random.hpp>
 #include <adaptrec/core/threads.hpp>
 
+#include <support/random_tensor.hpp>
+#include <support/thread_count.hpp>
+
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -13,6 +16,8 @@
 
 using namespace adaptrec;
 using backend::Activation;
+using adaptrec_test::random_tensor;
+using adaptrec_test::ThreadCount;
 
 namespace {
 
@@ -25,13 +30,6 @@ constexpr double tolerance = std::is_same_v<T, float> ? 2e-6 : 1e-14;
 const std::vector<Activation> all_activations = {Activation::identity, Activation::relu,
                                                  Activation::gelu, Activation::tanh,
                                                  Activation::sigmoid};
-
-template <class T>
-Tensor<T> random_tensor(const Shape& shape, Rng& rng, T low = T(-1), T high = T(1)) {
-  Tensor<T> t(shape);
-  fill_uniform(t, low, high, rng);
-  return t;
-}
 
 double reference_activation(Activation a, double x) {
   switch (a) {
@@ -64,15 +62,6 @@ void check_close(double got, double exact, double tol) {
   BOOST_TEST(std::abs(got - exact) <= tol * std::max(1.0, std::abs(exact)),
              got << " vs exact " << exact);
 }
-
-class ThreadCount {
- public:
-  explicit ThreadCount(int n) : saved_(num_threads()) { set_num_threads(n); }
-  ~ThreadCount() { set_num_threads(saved_); }
-
- private:
-  int saved_;
-};
 
 // Runs `kernel` (which writes its result into the tensor it returns) with one
 // and with two threads; the outputs must be bit-identical, since each element

@@ -2,6 +2,10 @@
 #include <adaptrec/core/random.hpp>
 #include <adaptrec/core/threads.hpp>
 
+#include <support/expect_throw.hpp>
+#include <support/random_tensor.hpp>
+#include <support/thread_count.hpp>
+
 #include <boost/test/unit_test.hpp>
 
 #include <cstring>
@@ -10,30 +14,13 @@
 #include <vector>
 
 using namespace adaptrec;
+using adaptrec_test::contains;
+using adaptrec_test::random_tensor;
+using adaptrec_test::ThreadCount;
 
 namespace {
 
 using scalar_types = std::tuple<float, double>;
-
-template <class T>
-Tensor<T> random_tensor(const Shape& shape, Rng& rng) {
-  Tensor<T> t(shape);
-  fill_uniform(t, T(-1), T(1), rng);
-  return t;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-class ThreadCount {
- public:
-  explicit ThreadCount(int n) : saved_(num_threads()) { set_num_threads(n); }
-  ~ThreadCount() { set_num_threads(saved_); }
-
- private:
-  int saved_;
-};
 
 }  // namespace
 

@@ -2,6 +2,9 @@
 #include <adaptrec/core/random.hpp>
 #include <adaptrec/core/threads.hpp>
 
+#include <support/random_tensor.hpp>
+#include <support/thread_count.hpp>
+
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -12,6 +15,8 @@
 
 using namespace adaptrec;
 using backend::Trans;
+using adaptrec_test::random_tensor;
+using adaptrec_test::ThreadCount;
 
 namespace {
 
@@ -20,13 +25,6 @@ using scalar_types = std::tuple<float, double>;
 // Worst accepted error relative to the magnitude of the exact result.
 template <class T>
 constexpr double tolerance = std::is_same_v<T, float> ? 1e-5 : 1e-12;
-
-template <class T>
-Tensor<T> random_tensor(const Shape& shape, Rng& rng) {
-  Tensor<T> t(shape);
-  fill_uniform(t, T(-1), T(1), rng);
-  return t;
-}
 
 // Element (i, j) of op(X), X stored row-major with `cols` columns.
 template <class T>
@@ -75,15 +73,6 @@ struct Scalars {
   double alpha, beta;
 };
 const std::vector<Scalars> alpha_beta = {{1, 0}, {-0.75, 0}, {1, 1}, {0.5, 1}, {2, -0.5}};
-
-class ThreadCount {
- public:
-  explicit ThreadCount(int n) : saved_(num_threads()) { set_num_threads(n); }
-  ~ThreadCount() { set_num_threads(saved_); }
-
- private:
-  int saved_;
-};
 
 }  // namespace
 

@@ -2,11 +2,15 @@
 // before touching memory and names them in the shape_error it throws.
 #include <adaptrec/backend/ops.hpp>
 
+#include <support/expect_throw.hpp>
+
 #include <boost/test/unit_test.hpp>
 
 #include <functional>
+#include <initializer_list>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 using namespace adaptrec;
@@ -18,16 +22,10 @@ namespace {
 using F = Tensor<float>;
 using Ids = Tensor<index_t>;
 
-void expect_shape_error(const std::function<void()>& call, const std::vector<std::string>& parts) {
-  try {
-    call();
-    BOOST_ERROR("expected a shape_error naming " << parts.front());
-  } catch (const shape_error& e) {
-    const std::string message = e.what();
-    for (const std::string& part : parts)
-      BOOST_TEST(message.find(part) != std::string::npos,
-                 "'" << message << "' should contain '" << part << "'");
-  }
+// Every call here must throw a shape_error naming all of `parts`.
+void expect_shape_error(const std::function<void()>& call,
+                        std::initializer_list<std::string_view> parts) {
+  adaptrec_test::require_throw_naming<shape_error>(call, parts);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <adaptrec/core/threads.hpp>
 
 #include <support/gradient_check.hpp>
+#include <support/random_tensor.hpp>
+#include <support/thread_count.hpp>
 
 #include <boost/test/unit_test.hpp>
 
@@ -13,6 +15,8 @@
 #include <vector>
 
 using namespace adaptrec;
+using adaptrec_test::random_tensor;
+using adaptrec_test::ThreadCount;
 
 namespace {
 
@@ -20,13 +24,6 @@ using scalar_types = std::tuple<float, double>;
 
 template <class T>
 constexpr double tolerance = std::is_same_v<T, float> ? 2e-6 : 1e-14;
-
-template <class T>
-Tensor<T> random_tensor(const Shape& shape, Rng& rng, T low = T(-1), T high = T(1)) {
-  Tensor<T> t(shape);
-  fill_uniform(t, low, high, rng);
-  return t;
-}
 
 // log softmax of one row in double, shifted by the row maximum.
 std::vector<double> reference_log_softmax(const std::vector<double>& x) {
@@ -44,15 +41,6 @@ std::vector<double> row(const Tensor<T>& t, index_t r) {
   const index_t cols = t.cols();
   return std::vector<double>(t.data() + r * cols, t.data() + (r + 1) * cols);
 }
-
-class ThreadCount {
- public:
-  explicit ThreadCount(int n) : saved_(num_threads()) { set_num_threads(n); }
-  ~ThreadCount() { set_num_threads(saved_); }
-
- private:
-  int saved_;
-};
 
 }  // namespace
 

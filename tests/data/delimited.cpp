@@ -11,7 +11,7 @@
 using namespace adaptrec;
 using namespace adaptrec::data;
 using adaptrec_test::contains;
-using adaptrec_test::error_message;
+using adaptrec_test::message_of;
 using adaptrec_test::TempDir;
 
 namespace {
@@ -32,7 +32,7 @@ Table read_text(const std::string& text, const DelimitedOptions& options) {
 std::string read_error(const std::string& text, const DelimitedOptions& options) {
   TempDir dir;
   const auto path = dir.write("log.csv", text);
-  return error_message<io_error>([&] { read_delimited(path, options); });
+  return message_of<io_error>([&] { read_delimited(path, options); });
 }
 
 }  // namespace
@@ -124,9 +124,9 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_and_column) {
 BOOST_AUTO_TEST_CASE(table_access_checks_name_and_type) {
   const Table table = read_text("user,rating,title\n1,2,a\n", log_options());
   std::string message =
-      error_message<invalid_argument>([&] { (void)table.float64_column("user"); });
+      message_of<invalid_argument>([&] { (void)table.float64_column("user"); });
   BOOST_TEST(contains(message, "'user' is int64, not float64"), message);
-  message = error_message<invalid_argument>([&] { (void)table.int64_column("item"); });
+  message = message_of<invalid_argument>([&] { (void)table.int64_column("item"); });
   BOOST_TEST(contains(message, "no column 'item'"), message);
 }
 

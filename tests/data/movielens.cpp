@@ -37,7 +37,7 @@ BOOST_AUTO_TEST_CASE(detects_the_1m_layout) {
 BOOST_AUTO_TEST_CASE(neither_layout_is_an_io_error) {
   TempDir dir;
   const std::string message =
-      adaptrec_test::error_message<io_error>([&] { load_movielens(dir.path()); });
+      adaptrec_test::message_of<io_error>([&] { load_movielens(dir.path()); });
   BOOST_TEST(contains(message, "u.data"), message);
   BOOST_TEST(contains(message, "ratings.dat"), message);
 }
@@ -45,7 +45,7 @@ BOOST_AUTO_TEST_CASE(neither_layout_is_an_io_error) {
 BOOST_AUTO_TEST_CASE(item_text_checks_the_index) {
   MovieLens data;
   const std::string message =
-      adaptrec_test::error_message<index_error>([&] { (void)data.item_text(3); });
+      adaptrec_test::message_of<index_error>([&] { (void)data.item_text(3); });
   BOOST_TEST(contains(message, "item 3"), message);
 }
 

@@ -11,7 +11,7 @@
 using namespace adaptrec;
 using namespace adaptrec::data;
 using adaptrec_test::contains;
-using adaptrec_test::error_message;
+using adaptrec_test::message_of;
 using adaptrec_test::TempDir;
 
 namespace {
@@ -73,7 +73,7 @@ std::string load_error(const std::string& file, const std::string& contents) {
   auto files = fixture_files();
   files[file] = contents;
   write_fixture(dir, files);
-  return error_message<io_error>([&] { load_movielens_100k(dir.path()); });
+  return message_of<io_error>([&] { load_movielens_100k(dir.path()); });
 }
 
 }  // namespace
@@ -221,7 +221,7 @@ BOOST_AUTO_TEST_CASE(skip_policy_drops_and_counts_unknown_ids) {
   // Skipping is about ids only: a malformed line still throws.
   files["u.data"] += "1\t999\t7\t876893171\n";
   write_fixture(dir, files);
-  const std::string message = error_message<io_error>(
+  const std::string message = message_of<io_error>(
       [&] { load_movielens_100k(dir.path(), {UnknownIdPolicy::skip}); });
   BOOST_TEST(contains(message, "u.data:10"), message);
   BOOST_TEST(contains(message, "outside [1, 5]"), message);
@@ -239,7 +239,7 @@ BOOST_AUTO_TEST_CASE(missing_file_names_the_path) {
   auto files = fixture_files();
   files.erase("u.user");
   write_fixture(dir, files);
-  const std::string message = error_message<io_error>([&] { load_movielens_100k(dir.path()); });
+  const std::string message = message_of<io_error>([&] { load_movielens_100k(dir.path()); });
   BOOST_TEST(contains(message, "u.user"), message);
 }
 

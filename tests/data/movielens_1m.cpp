@@ -11,7 +11,7 @@
 using namespace adaptrec;
 using namespace adaptrec::data;
 using adaptrec_test::contains;
-using adaptrec_test::error_message;
+using adaptrec_test::message_of;
 using adaptrec_test::TempDir;
 
 namespace {
@@ -56,7 +56,7 @@ std::string load_error(const std::string& file, const std::string& contents) {
   auto files = fixture_files();
   files[file] = contents;
   write_fixture(dir, files);
-  return error_message<io_error>([&] { load_movielens_1m(dir.path()); });
+  return message_of<io_error>([&] { load_movielens_1m(dir.path()); });
 }
 
 }  // namespace

@@ -68,12 +68,12 @@ BOOST_AUTO_TEST_CASE(uniform_exclusion_errors) {
   UniformNegativeSampler sampler(3, 2);
   const std::vector<std::int32_t> all = {0, 1, 1, 2};
   std::string message =
-      adaptrec_test::error_message<invalid_argument>([&] { sampler.sample_excluding(all); });
+      adaptrec_test::message_of<invalid_argument>([&] { sampler.sample_excluding(all); });
   BOOST_TEST(adaptrec_test::contains(message, "all 3 items are excluded"), message);
   const std::vector<std::int32_t> unsorted = {2, 0};
   BOOST_CHECK_THROW(sampler.sample_excluding(unsorted), invalid_argument);
   const std::vector<std::int32_t> outside = {0, 3};
-  message = adaptrec_test::error_message<index_error>([&] { sampler.sample_excluding(outside); });
+  message = adaptrec_test::message_of<index_error>([&] { sampler.sample_excluding(outside); });
   BOOST_TEST(adaptrec_test::contains(message, "excluded item 3"), message);
 }
 
@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(popularity_exclusion_renormalises) {
 
   // Item 1 has no mass, so excluding every other item leaves nothing to draw.
   const std::vector<std::int32_t> all_with_mass = {0, 2, 3, 4, 5, 6};
-  const std::string message = adaptrec_test::error_message<invalid_argument>(
+  const std::string message = adaptrec_test::message_of<invalid_argument>(
       [&] { sampler.sample_excluding(all_with_mass); });
   BOOST_TEST(adaptrec_test::contains(message, "every item with nonzero probability"), message);
 }

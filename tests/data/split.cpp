@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(leave_one_out_invariants_on_random_logs) {
 
 BOOST_AUTO_TEST_CASE(leave_one_out_rejects_users_out_of_range) {
   const std::vector<Rating> ratings = {{0, 1, 5, 1}, {3, 1, 5, 1}};
-  const std::string message = adaptrec_test::error_message<index_error>(
+  const std::string message = adaptrec_test::message_of<index_error>(
       [&] { leave_one_out_split(ratings, 3); });
   BOOST_TEST(adaptrec_test::contains(message, "user 3 outside [0, 3)"), message);
 }

@@ -75,7 +75,7 @@ BOOST_AUTO_TEST_CASE(numbers_must_fill_the_whole_field) {
 
 BOOST_AUTO_TEST_CASE(missing_file_is_an_io_error) {
   adaptrec_test::TempDir dir;
-  const std::string message = adaptrec_test::error_message<io_error>(
+  const std::string message = adaptrec_test::message_of<io_error>(
       [&] { read_whole_file(dir / "absent.txt"); });
   BOOST_TEST(adaptrec_test::contains(message, "absent.txt"), message);
 }

@@ -1,53 +1,25 @@
 #include <adaptrec/io/checkpoint.hpp>
 #include <adaptrec/layers/linear.hpp>
 
+#include <support/expect_throw.hpp>
+#include <support/temp_dir.hpp>
+
 #include <boost/test/unit_test.hpp>
 
 #include <cstring>
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 using namespace adaptrec;
 using io::DType;
 using io::LoadOptions;
 using io::ParameterSelection;
+using adaptrec_test::contains;
+using adaptrec_test::message_of;
+using adaptrec_test::TempDir;
 
 namespace {
-
-template <class Error, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  BOOST_ERROR("expected an exception");
-  return {};
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            ("adaptrec-io-ckpt-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Two stacked Linear layers visited as tower.0 and tower.1, like a PyTorch
 // nn.Sequential named `tower`.

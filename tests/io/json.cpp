@@ -1,5 +1,8 @@
 #include <adaptrec/io/json.hpp>
 
+#include <support/expect_throw.hpp>
+#include <support/temp_dir.hpp>
+
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -8,30 +11,13 @@
 #include <fstream>
 #include <limits>
 #include <string>
-#include <unistd.h>
 
 using namespace adaptrec;
 using io::Json;
 using io::parse_json;
-
-namespace {
-
-template <class Error, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  BOOST_ERROR("expected an exception");
-  return {};
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-}  // namespace
+using adaptrec_test::contains;
+using adaptrec_test::message_of;
+using adaptrec_test::TempDir;
 
 BOOST_AUTO_TEST_SUITE(io_json)
 
@@ -236,9 +222,7 @@ BOOST_AUTO_TEST_CASE(byte_order_mark_and_whitespace) {
 }
 
 BOOST_AUTO_TEST_CASE(reads_files_and_names_them) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("adaptrec-io-json-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const TempDir dir("adaptrec-io-json");
   const auto path = dir / "config.json";
   std::ofstream(path) << R"({"hidden_size": 768, "layer_norm_eps": 1e-12, "architectures": ["BertModel"]})";
   const Json config = io::read_json_file(path);
@@ -251,8 +235,7 @@ BOOST_AUTO_TEST_CASE(reads_files_and_names_them) {
                       path.string() + ":1:17"));
   BOOST_TEST(contains(message_of<io_error>([&] { io::read_json_file(dir / "absent.json"); }),
                       "absent.json"));
-  BOOST_TEST(contains(message_of<io_error>([&] { io::read_json_file(dir); }), "directory"));
-  std::filesystem::remove_all(dir);
+  BOOST_TEST(contains(message_of<io_error>([&] { io::read_json_file(dir.path()); }), "directory"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,6 +2,9 @@
 #include <adaptrec/io/json.hpp>
 #include <adaptrec/io/safetensors.hpp>
 
+#include <support/expect_throw.hpp>
+#include <support/temp_dir.hpp>
+
 #include <boost/test/unit_test.hpp>
 
 #include <bit>
@@ -11,30 +14,17 @@
 #include <filesystem>
 #include <limits>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 using namespace adaptrec;
 using io::DType;
 using io::SafetensorsFile;
 using io::SafetensorsWriter;
+using adaptrec_test::contains;
+using adaptrec_test::message_of;
+using adaptrec_test::TempDir;
 
 namespace {
-
-template <class Error, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  BOOST_ERROR("expected an exception");
-  return {};
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 std::string from_hex(std::string_view hex) {
   std::string bytes;
@@ -53,25 +43,6 @@ std::string file_bytes(const std::string& header, const std::string& data) {
 SafetensorsFile from_header(const std::string& header, const std::string& data) {
   return SafetensorsFile::from_bytes(file_bytes(header, data), "hand.safetensors");
 }
-
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            ("adaptrec-io-st-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 template <class T>
 bool same_bits(const Tensor<T>& a, const Tensor<T>& b) {

@@ -1,5 +1,6 @@
 #include <adaptrec/layers/embedding.hpp>
 
+#include <support/expect_throw.hpp>
 #include <support/gradient_check.hpp>
 
 #include <boost/test/unit_test.hpp>
@@ -9,17 +10,10 @@
 #include <vector>
 
 using namespace adaptrec;
+using adaptrec_test::contains;
 
 static_assert(Module<layers::Embedding<double>>);
 static_assert(Module<layers::Embedding<float>>);
-
-namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(layers_embedding)
 

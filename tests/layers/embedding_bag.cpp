@@ -1,5 +1,6 @@
 #include <adaptrec/layers/embedding_bag.hpp>
 
+#include <support/expect_throw.hpp>
 #include <support/gradient_check.hpp>
 
 #include <boost/test/unit_test.hpp>
@@ -9,15 +10,12 @@
 #include <vector>
 
 using namespace adaptrec;
+using adaptrec_test::contains;
 
 static_assert(Module<layers::EmbeddingBag<double>>);
 static_assert(Module<layers::EmbeddingBag<float>>);
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // Plain-loop reference: per bag, the (weighted) sum or mean of its rows.
 Tensor<double> reference(const Tensor<double>& table,

@@ -1,5 +1,6 @@
 #include <adaptrec/losses/info_nce.hpp>
 
+#include <support/expect_throw.hpp>
 #include <support/gradient_check.hpp>
 
 #include <boost/test/unit_test.hpp>
@@ -11,21 +12,9 @@
 using namespace adaptrec;
 using adaptrec_test::compare;
 using adaptrec_test::numeric_gradient;
+using adaptrec_test::require_throw_naming;
 
 namespace {
-
-template <class E, class F>
-void require_throw_naming(F&& call, std::initializer_list<std::string> fragments) {
-  try {
-    call();
-  } catch (const E& e) {
-    const std::string message = e.what();
-    for (const std::string& f : fragments)
-      BOOST_TEST(message.find(f) != std::string::npos, "'" << message << "' lacks '" << f << "'");
-    return;
-  }
-  BOOST_ERROR("no exception thrown");
-}
 
 // For each query, the softmax runs over the keys that are not accidental hits
 // (a key j != i with the positive's id is left out of the sum entirely).

@@ -1,31 +1,23 @@
 #include <adaptrec/losses/kl_distillation.hpp>
 
+#include <support/expect_throw.hpp>
 #include <support/gradient_check.hpp>
+#include <support/reference_softmax.hpp>
 
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 using namespace adaptrec;
 using adaptrec_test::compare;
 using adaptrec_test::numeric_gradient;
+using adaptrec_test::reference_softmax_row;
+using adaptrec_test::require_throw_naming;
 
 namespace {
-
-template <class E, class F>
-void require_throw_naming(F&& call, std::initializer_list<std::string> fragments) {
-  try {
-    call();
-  } catch (const E& e) {
-    const std::string message = e.what();
-    for (const std::string& f : fragments)
-      BOOST_TEST(message.find(f) != std::string::npos, "'" << message << "' lacks '" << f << "'");
-    return;
-  }
-  BOOST_ERROR("no exception thrown");
-}
 
 // tau^2 * mean_rows sum_c p_c log(p_c / q_c), p = softmax(t / tau), q = softmax(s / tau).
 double reference_distillation(const Tensor<double>& student, const Tensor<double>& teacher,
@@ -33,16 +25,10 @@ double reference_distillation(const Tensor<double>& student, const Tensor<double
   const index_t rows = student.dim(0), classes = student.dim(1);
   double total = 0;
   for (index_t i = 0; i < rows; ++i) {
-    double zs = 0, zt = 0;
-    for (index_t c = 0; c < classes; ++c) {
-      zs += std::exp(student(i, c) / tau);
-      zt += std::exp(teacher(i, c) / tau);
-    }
-    for (index_t c = 0; c < classes; ++c) {
-      const double p = std::exp(teacher(i, c) / tau) / zt;
-      const double q = std::exp(student(i, c) / tau) / zs;
-      total += p * std::log(p / q);
-    }
+    const std::vector<double> p = reference_softmax_row(teacher, i, tau);
+    const std::vector<double> q = reference_softmax_row(student, i, tau);
+    for (std::size_t c = 0; c < static_cast<std::size_t>(classes); ++c)
+      total += p[c] * std::log(p[c] / q[c]);
   }
   return tau * tau * total / rows;
 }

@@ -1,5 +1,6 @@
 #include <adaptrec/losses/mean_squared_error.hpp>
 
+#include <support/expect_throw.hpp>
 #include <support/gradient_check.hpp>
 
 #include <boost/test/unit_test.hpp>
@@ -11,23 +12,7 @@
 using namespace adaptrec;
 using adaptrec_test::compare;
 using adaptrec_test::numeric_gradient;
-
-namespace {
-
-template <class E, class F>
-void require_throw_naming(F&& call, std::initializer_list<std::string> fragments) {
-  try {
-    call();
-  } catch (const E& e) {
-    const std::string message = e.what();
-    for (const std::string& f : fragments)
-      BOOST_TEST(message.find(f) != std::string::npos, "'" << message << "' lacks '" << f << "'");
-    return;
-  }
-  BOOST_ERROR("no exception thrown");
-}
-
-}  // namespace
+using adaptrec_test::require_throw_naming;
 
 BOOST_AUTO_TEST_SUITE(losses_mean_squared_error)
 

@@ -1,5 +1,6 @@
 #include <adaptrec/losses/multi_task.hpp>
 
+#include <support/expect_throw.hpp>
 #include <support/gradient_check.hpp>
 
 #include <boost/test/unit_test.hpp>
@@ -10,23 +11,7 @@
 #include <vector>
 
 using namespace adaptrec;
-
-namespace {
-
-template <class E, class F>
-void require_throw_naming(F&& call, std::initializer_list<std::string> fragments) {
-  try {
-    call();
-  } catch (const E& e) {
-    const std::string message = e.what();
-    for (const std::string& f : fragments)
-      BOOST_TEST(message.find(f) != std::string::npos, "'" << message << "' lacks '" << f << "'");
-    return;
-  }
-  BOOST_ERROR("no exception thrown");
-}
-
-}  // namespace
+using adaptrec_test::require_throw_naming;
 
 BOOST_AUTO_TEST_SUITE(losses_multi_task)
 

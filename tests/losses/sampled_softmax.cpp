@@ -1,5 +1,6 @@
 #include <adaptrec/losses/sampled_softmax.hpp>
 
+#include <support/expect_throw.hpp>
 #include <support/gradient_check.hpp>
 
 #include <boost/test/unit_test.hpp>
@@ -11,21 +12,9 @@
 using namespace adaptrec;
 using adaptrec_test::compare;
 using adaptrec_test::numeric_gradient;
+using adaptrec_test::require_throw_naming;
 
 namespace {
-
-template <class E, class F>
-void require_throw_naming(F&& call, std::initializer_list<std::string> fragments) {
-  try {
-    call();
-  } catch (const E& e) {
-    const std::string message = e.what();
-    for (const std::string& f : fragments)
-      BOOST_TEST(message.find(f) != std::string::npos, "'" << message << "' lacks '" << f << "'");
-    return;
-  }
-  BOOST_ERROR("no exception thrown");
-}
 
 double dot(const Tensor<double>& a, index_t i, const Tensor<double>& b, index_t j) {
   double s = 0;

@@ -1,5 +1,8 @@
 #include <adaptrec/optim/adagrad.hpp>
 
+#include <support/expect_throw.hpp>
+#include <support/parameters.hpp>
+
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -9,31 +12,9 @@
 using namespace adaptrec;
 using optim::Adagrad;
 using optim::AdagradOptions;
-
-namespace {
-
-Parameter<double> make_parameter(const Shape& shape, const std::vector<double>& values) {
-  Parameter<double> p(shape);
-  p.value = Tensor<double>(shape, values);
-  return p;
-}
-
-void set_grad(Parameter<double>& p, const std::vector<double>& grad) {
-  p.grad = Tensor<double>(p.shape(), grad);
-}
-
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const invalid_argument& e) {
-    return e.what();
-  }
-  BOOST_FAIL("expected invalid_argument");
-  return {};
-}
-
-}  // namespace
+using adaptrec_test::make_parameter;
+using adaptrec_test::require_throw_naming;
+using adaptrec_test::set_grad;
 
 BOOST_AUTO_TEST_SUITE(optim_adagrad)
 
@@ -102,14 +83,14 @@ BOOST_AUTO_TEST_CASE(invalid_options_and_nan_gradient) {
   auto make = [&](AdagradOptions<double> o) {
     return [&p, o] { Adagrad<double>({{"p", &p}}, o); };
   };
-  BOOST_TEST(message_of(make({.learning_rate = -1})).find("learning_rate") != std::string::npos);
-  BOOST_TEST(message_of(make({.initial_accumulator = -1})).find("initial_accumulator") !=
-             std::string::npos);
-  BOOST_TEST(message_of(make({.epsilon = 0})).find("epsilon") != std::string::npos);
-  BOOST_TEST(message_of(make({.weight_decay = -2})).find("weight_decay") != std::string::npos);
+  require_throw_naming<invalid_argument>(make({.learning_rate = -1}), {"learning_rate"});
+  require_throw_naming<invalid_argument>(make({.initial_accumulator = -1}),
+                                        {"initial_accumulator"});
+  require_throw_naming<invalid_argument>(make({.epsilon = 0}), {"epsilon"});
+  require_throw_naming<invalid_argument>(make({.weight_decay = -2}), {"weight_decay"});
   Adagrad<double> adagrad({{"head.bias", &p}});
   p.grad[1] = std::nan("");
-  BOOST_TEST(message_of([&] { adagrad.step(); }).find("head.bias") != std::string::npos);
+  require_throw_naming<invalid_argument>([&] { adagrad.step(); }, {"head.bias"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,8 @@
 #include <adaptrec/optim/adam.hpp>
 #include <adaptrec/optim/adamw.hpp>
 
+#include <support/parameters.hpp>
+
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -10,20 +12,8 @@
 using namespace adaptrec;
 using optim::AdamW;
 using optim::AdamWOptions;
-
-namespace {
-
-Parameter<double> make_parameter(const Shape& shape, const std::vector<double>& values) {
-  Parameter<double> p(shape);
-  p.value = Tensor<double>(shape, values);
-  return p;
-}
-
-void set_grad(Parameter<double>& p, const std::vector<double>& grad) {
-  p.grad = Tensor<double>(p.shape(), grad);
-}
-
-}  // namespace
+using adaptrec_test::make_parameter;
+using adaptrec_test::set_grad;
 
 BOOST_AUTO_TEST_SUITE(optim_adamw)
 

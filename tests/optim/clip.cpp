@@ -1,5 +1,7 @@
 #include <adaptrec/optim/clip.hpp>
 
+#include <support/parameters.hpp>
+
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -8,16 +10,7 @@
 
 using namespace adaptrec;
 using optim::clip_grad_norm;
-
-namespace {
-
-Parameter<double> make_gradient(const Shape& shape, const std::vector<double>& grad) {
-  Parameter<double> p(shape);
-  p.grad = Tensor<double>(shape, grad);
-  return p;
-}
-
-}  // namespace
+using adaptrec_test::make_gradient;
 
 BOOST_AUTO_TEST_SUITE(optim_clip)
 

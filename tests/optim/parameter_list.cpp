@@ -1,27 +1,15 @@
 #include <adaptrec/optim/adam.hpp>
 #include <adaptrec/optim/sgd.hpp>
 
+#include <support/expect_throw.hpp>
+
 #include <boost/test/unit_test.hpp>
 
 #include <string>
 #include <vector>
 
 using namespace adaptrec;
-
-namespace {
-
-template <class Exception, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const Exception& e) {
-    return e.what();
-  }
-  BOOST_FAIL("expected an exception");
-  return {};
-}
-
-}  // namespace
+using adaptrec_test::message_of;
 
 BOOST_AUTO_TEST_SUITE(optim_parameter_list)
 
