@@ -30,14 +30,10 @@ class Accuracy {
   template <batch_range Scores, batch_range Labels>
   void add(const Scores& scores, const Labels& labels) {
     constexpr const char* where = "adaptrec::metrics::Accuracy::add";
-    detail::require_same_length(scores, "scores", labels, "labels", where);
+    detail::validate_scored_batch(scores, "scores", labels, where, count_);
     const std::size_t n = std::ranges::size(scores);
     const auto score_at = std::ranges::begin(scores);
     const auto label_at = std::ranges::begin(labels);
-    for (std::size_t i = 0; i < n; ++i) {
-      detail::checked_score(static_cast<double>(score_at[i]), where, detail::batch(count_, i));
-      detail::checked_label(label_at[i], where, detail::batch(count_, i));
-    }
     for (std::size_t i = 0; i < n; ++i)
       accumulate(static_cast<double>(score_at[i]), label_at[i] == 0 ? 0 : 1);
   }

@@ -77,14 +77,10 @@ class Auc {
   template <batch_range Scores, batch_range Labels>
   void add(const Scores& scores, const Labels& labels) {
     constexpr const char* where = "adaptrec::metrics::Auc::add";
-    detail::require_same_length(scores, "scores", labels, "labels", where);
     const std::size_t n = std::ranges::size(scores), first = entries_.size();
+    detail::validate_scored_batch(scores, "scores", labels, where, first);
     const auto score_at = std::ranges::begin(scores);
     const auto label_at = std::ranges::begin(labels);
-    for (std::size_t i = 0; i < n; ++i) {
-      detail::checked_score(static_cast<double>(score_at[i]), where, detail::batch(first, i));
-      detail::checked_label(label_at[i], where, detail::batch(first, i));
-    }
     entries_.reserve(first + n);
     for (std::size_t i = 0; i < n; ++i)
       push(static_cast<double>(score_at[i]), label_at[i] == 0 ? 0 : 1);

@@ -58,14 +58,10 @@ class LogLoss {
   template <batch_range Logits, batch_range Labels>
   void add_logit(const Logits& logits, const Labels& labels) {
     constexpr const char* where = "adaptrec::metrics::LogLoss::add_logit";
-    detail::require_same_length(logits, "logits", labels, "labels", where);
+    detail::validate_scored_batch(logits, "logits", labels, where, count_);
     const std::size_t n = std::ranges::size(logits);
     const auto label_at = std::ranges::begin(labels);
     const auto logit_at = std::ranges::begin(logits);
-    for (std::size_t i = 0; i < n; ++i) {
-      detail::checked_score(static_cast<double>(logit_at[i]), where, detail::batch(count_, i));
-      detail::checked_label(label_at[i], where, detail::batch(count_, i));
-    }
     for (std::size_t i = 0; i < n; ++i)
       accumulate(logit_loss(static_cast<double>(logit_at[i]), label_at[i] == 0 ? 0 : 1));
   }

@@ -84,5 +84,21 @@ void require_same_length(const A& a, const char* a_name, const B& b, const char*
                       " elements but " + b_name + " has " + std::to_string(nb));
 }
 
+// Checks a whole batch of (score, label) pairs before a metric adds any of it:
+// equal lengths, no NaN score, labels 0 or 1. `first` is the stream position
+// of the batch's first example, for the error message.
+template <class Scores, class Labels>
+void validate_scored_batch(const Scores& scores, const char* scores_name, const Labels& labels,
+                           const char* where, std::size_t first) {
+  require_same_length(scores, scores_name, labels, "labels", where);
+  const std::size_t n = std::ranges::size(scores);
+  const auto score_at = std::ranges::begin(scores);
+  const auto label_at = std::ranges::begin(labels);
+  for (std::size_t i = 0; i < n; ++i) {
+    checked_score(static_cast<double>(score_at[i]), where, batch(first, i));
+    checked_label(label_at[i], where, batch(first, i));
+  }
+}
+
 }  // namespace detail
 }  // namespace adaptrec::metrics
