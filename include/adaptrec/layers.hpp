@@ -9,4 +9,6 @@
 #include <adaptrec/layers/layer_norm.hpp>
 #include <adaptrec/layers/linear.hpp>
 #include <adaptrec/layers/mlp.hpp>
+#include <adaptrec/layers/multi_head_attention.hpp>
 #include <adaptrec/layers/sequential.hpp>
+#include <adaptrec/layers/transformer_encoder_layer.hpp>

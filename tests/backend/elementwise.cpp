@@ -28,14 +28,21 @@ template <class T>
 constexpr double tolerance = std::is_same_v<T, float> ? 2e-6 : 1e-14;
 
 const std::vector<Activation> all_activations = {Activation::identity, Activation::relu,
-                                                 Activation::gelu, Activation::tanh,
-                                                 Activation::sigmoid};
+                                                 Activation::gelu, Activation::gelu_tanh,
+                                                 Activation::tanh, Activation::sigmoid};
+
+// The argument of tanh in the tanh approximation of GELU (Hendrycks & Gimpel, 2016).
+double gelu_tanh_inner(double x) {
+  const double pi = 3.14159265358979323846;
+  return std::sqrt(2 / pi) * (x + 0.044715 * x * x * x);
+}
 
 double reference_activation(Activation a, double x) {
   switch (a) {
     case Activation::identity: return x;
     case Activation::relu: return x > 0 ? x : 0;
     case Activation::gelu: return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+    case Activation::gelu_tanh: return 0.5 * x * (1 + std::tanh(gelu_tanh_inner(x)));
     case Activation::tanh: return std::tanh(x);
     case Activation::sigmoid: return 1 / (1 + std::exp(-x));
   }
@@ -49,6 +56,11 @@ double reference_derivative(Activation a, double x) {
     case Activation::relu: return x > 0 ? 1 : 0;
     case Activation::gelu:  // d/dx x Phi(x) = Phi(x) + x phi(x)
       return 0.5 * (1 + std::erf(x / std::sqrt(2.0))) + x * std::exp(-0.5 * x * x) / std::sqrt(2 * pi);
+    case Activation::gelu_tanh: {  // d/dx 0.5 x (1 + tanh(u(x)))
+      const double t = std::tanh(gelu_tanh_inner(x));
+      const double du = std::sqrt(2 / pi) * (1 + 3 * 0.044715 * x * x);
+      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du;
+    }
     case Activation::tanh: return 1 - std::tanh(x) * std::tanh(x);
     case Activation::sigmoid: {
       const double s = 1 / (1 + std::exp(-x));

@@ -9,6 +9,7 @@
 #include <adaptrec/backend/cpu/elementwise.hpp>
 #include <adaptrec/backend/cpu/embedding.hpp>
 #include <adaptrec/backend/cpu/gemm.hpp>
+#include <adaptrec/backend/cpu/heads.hpp>
 #include <adaptrec/backend/cpu/layer_norm.hpp>
 #include <adaptrec/backend/cpu/normalize.hpp>
 #include <adaptrec/backend/cpu/softmax.hpp>
@@ -217,37 +218,82 @@ void scatter_add_rows(const Tensor<T>& dy, const Tensor<index_t>& ids, Tensor<T>
 }
 
 // Scaled dot-product attention. q: [B, H, S, D]; k, v: [B, H, T, D];
-// key_mask: [B, T] with nonzero = attend, or an empty tensor for no mask.
-// Writes out [B, H, S, D] and probs [B, H, S, T] (kept for backward).
+// key_mask: [B, T] with nonzero = attend, or an empty tensor for no mask;
+// dropout_mask: [B, H, S, T] with entries 0 or 1/(1-p) applied to the
+// probabilities, or an empty tensor for none. Writes out = (P o M) V
+// [B, H, S, D] and probs = P [B, H, S, T] (before dropout, kept for backward).
 template <class T>
 void attention_forward(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
-                       const Tensor<T>& key_mask, T scale, Tensor<T>& out, Tensor<T>& probs) {
+                       const Tensor<T>& key_mask, const Tensor<T>& dropout_mask, T scale,
+                       Tensor<T>& out, Tensor<T>& probs) {
   if (q.rank() != 4 || k.rank() != 4 || !(k.shape() == v.shape()) || q.dim(0) != k.dim(0) ||
       q.dim(1) != k.dim(1) || q.dim(3) != k.dim(3) || !(out.shape() == q.shape()) ||
       !(probs.shape() == Shape{q.dim(0), q.dim(1), q.dim(2), k.dim(2)}) ||
-      (!key_mask.empty() && !(key_mask.shape() == Shape{k.dim(0), k.dim(2)})))
-    throw shape_error(detail::shapes("attention_forward",
-                                     {q.shape(), k.shape(), v.shape(), key_mask.shape()}));
+      (!key_mask.empty() && !(key_mask.shape() == Shape{k.dim(0), k.dim(2)})) ||
+      (!dropout_mask.empty() && !(dropout_mask.shape() == probs.shape())))
+    throw shape_error(detail::shapes("attention_forward", {q.shape(), k.shape(), v.shape(),
+                                                           key_mask.shape(),
+                                                           dropout_mask.shape()}));
   detail::require_cpu("attention_forward", q, k, v, out, probs);
   cpu::attention_forward(q.data(), k.data(), v.data(), key_mask.empty() ? nullptr : key_mask.data(),
-                         scale, out.data(), probs.data(), q.dim(0), q.dim(1), q.dim(2), k.dim(2),
-                         q.dim(3));
+                         dropout_mask.empty() ? nullptr : dropout_mask.data(), scale, out.data(),
+                         probs.data(), q.dim(0), q.dim(1), q.dim(2), k.dim(2), q.dim(3));
+}
+
+template <class T>
+void attention_forward(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
+                       const Tensor<T>& key_mask, T scale, Tensor<T>& out, Tensor<T>& probs) {
+  attention_forward(q, k, v, key_mask, Tensor<T>{}, scale, out, probs);
+}
+
+// Gradients of attention_forward (overwriting dq, dk, dv), given its probs and
+// the same dropout_mask (empty for none).
+template <class T>
+void attention_backward(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
+                        const Tensor<T>& probs, const Tensor<T>& dropout_mask,
+                        const Tensor<T>& d_out, T scale, Tensor<T>& dq, Tensor<T>& dk,
+                        Tensor<T>& dv) {
+  if (q.rank() != 4 || k.rank() != 4 || !(k.shape() == v.shape()) || q.dim(0) != k.dim(0) ||
+      q.dim(1) != k.dim(1) || q.dim(3) != k.dim(3) || !(d_out.shape() == q.shape()) ||
+      !(dq.shape() == q.shape()) || !(dk.shape() == k.shape()) || !(dv.shape() == v.shape()) ||
+      !(probs.shape() == Shape{q.dim(0), q.dim(1), q.dim(2), k.dim(2)}) ||
+      (!dropout_mask.empty() && !(dropout_mask.shape() == probs.shape())))
+    throw shape_error(detail::shapes("attention_backward",
+                                     {q.shape(), k.shape(), v.shape(), probs.shape(),
+                                      dropout_mask.shape(), d_out.shape()}));
+  detail::require_cpu("attention_backward", q, k, v, probs, d_out, dq, dk, dv);
+  cpu::attention_backward(q.data(), k.data(), v.data(), probs.data(),
+                          dropout_mask.empty() ? nullptr : dropout_mask.data(), d_out.data(),
+                          scale, dq.data(), dk.data(), dv.data(), q.dim(0), q.dim(1), q.dim(2),
+                          k.dim(2), q.dim(3));
 }
 
 template <class T>
 void attention_backward(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
                         const Tensor<T>& probs, const Tensor<T>& d_out, T scale, Tensor<T>& dq,
                         Tensor<T>& dk, Tensor<T>& dv) {
-  if (q.rank() != 4 || k.rank() != 4 || !(k.shape() == v.shape()) || q.dim(0) != k.dim(0) ||
-      q.dim(1) != k.dim(1) || q.dim(3) != k.dim(3) || !(d_out.shape() == q.shape()) ||
-      !(dq.shape() == q.shape()) || !(dk.shape() == k.shape()) || !(dv.shape() == v.shape()) ||
-      !(probs.shape() == Shape{q.dim(0), q.dim(1), q.dim(2), k.dim(2)}))
-    throw shape_error(detail::shapes("attention_backward", {q.shape(), k.shape(), v.shape(),
-                                                            probs.shape(), d_out.shape()}));
-  detail::require_cpu("attention_backward", q, k, v, probs, d_out, dq, dk, dv);
-  cpu::attention_backward(q.data(), k.data(), v.data(), probs.data(), d_out.data(), scale,
-                          dq.data(), dk.data(), dv.data(), q.dim(0), q.dim(1), q.dim(2), k.dim(2),
-                          q.dim(3));
+  attention_backward(q, k, v, probs, Tensor<T>{}, d_out, scale, dq, dk, dv);
+}
+
+// [B, S, heads * D] -> [B, heads, S, D]: from the projections' layout to the
+// per-head blocks attention_forward takes.
+template <class T>
+void split_heads(const Tensor<T>& x, index_t heads, Tensor<T>& out) {
+  if (x.rank() != 3 || heads <= 0 || x.dim(2) % heads != 0 ||
+      !(out.shape() == Shape{x.dim(0), heads, x.dim(1), x.dim(2) / heads}))
+    throw shape_error(detail::shapes("split_heads", {x.shape(), out.shape()}) +
+                      " for heads=" + std::to_string(heads));
+  detail::require_cpu("split_heads", x, out);
+  cpu::split_heads(x.data(), out.data(), x.dim(0), x.dim(1), heads, x.dim(2) / heads);
+}
+
+// [B, heads, S, D] -> [B, S, heads * D], the inverse of split_heads.
+template <class T>
+void merge_heads(const Tensor<T>& x, Tensor<T>& out) {
+  if (x.rank() != 4 || !(out.shape() == Shape{x.dim(0), x.dim(2), x.dim(1) * x.dim(3)}))
+    throw shape_error(detail::shapes("merge_heads", {x.shape(), out.shape()}));
+  detail::require_cpu("merge_heads", x, out);
+  cpu::merge_heads(x.data(), out.data(), x.dim(0), x.dim(2), x.dim(1), x.dim(3));
 }
 
 // Concatenates row-aligned tensors along the last dimension: [..., c1], [..., c2]

@@ -1,23 +1,60 @@
 #pragma once
 // Activations and element-wise arithmetic on the CPU.
 #include <adaptrec/backend/cpu/parallel.hpp>
+#include <adaptrec/core/error.hpp>
 
 #include <cmath>
+#include <string>
+#include <string_view>
 #include <type_traits>
 
 namespace adaptrec::backend {
 
-enum class Activation { identity, relu, gelu, tanh, sigmoid };
+// gelu is the exact erf form; gelu_tanh is its tanh approximation (Hendrycks &
+// Gimpel, 2016, sec. 2), which GPT-2 and some BERT variants were trained with.
+enum class Activation { identity, relu, gelu, gelu_tanh, tanh, sigmoid };
 
 inline const char* to_string(Activation a) {
   switch (a) {
     case Activation::identity: return "identity";
     case Activation::relu: return "relu";
     case Activation::gelu: return "gelu";
+    case Activation::gelu_tanh: return "gelu_tanh";
     case Activation::tanh: return "tanh";
     case Activation::sigmoid: return "sigmoid";
   }
   return "?";
+}
+
+// The activation a Hugging Face config's `hidden_act` names (transformers'
+// ACT2FN table), or one of adaptrec's own to_string names. "gelu_new",
+// "gelu_pytorch_tanh", "gelu_fast" and "gelu_accurate" are all the same tanh
+// formula; "gelu_python" is the erf one written out in Python.
+inline Activation activation_from_name(std::string_view hf_name) {
+  struct Entry {
+    std::string_view name;
+    Activation activation;
+  };
+  static constexpr Entry table[] = {
+      {"gelu", Activation::gelu},
+      {"gelu_python", Activation::gelu},
+      {"gelu_new", Activation::gelu_tanh},
+      {"gelu_pytorch_tanh", Activation::gelu_tanh},
+      {"gelu_fast", Activation::gelu_tanh},
+      {"gelu_accurate", Activation::gelu_tanh},
+      {"gelu_tanh", Activation::gelu_tanh},
+      {"relu", Activation::relu},
+      {"tanh", Activation::tanh},
+      {"sigmoid", Activation::sigmoid},
+      {"linear", Activation::identity},
+      {"identity", Activation::identity},
+  };
+  for (const Entry& e : table)
+    if (e.name == hf_name) return e.activation;
+  std::string known;
+  for (const Entry& e : table) known += (known.empty() ? "" : ", ") + std::string(e.name);
+  throw invalid_argument("adaptrec::backend::activation_from_name: unknown activation '" +
+                         std::string(hf_name) + "' (known: " + known + ")");
 }
 
 }  // namespace adaptrec::backend
@@ -35,6 +72,21 @@ T gelu_derivative(T x) {
   const T pdf = std::exp(T(-0.5) * x * x) * T(0.39894228040143267794);
   return cdf + x * pdf;
 }
+// 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3): Hugging Face's
+// "gelu_new" / PyTorch's gelu(approximate="tanh").
+template <class T>
+T gelu_tanh(T x) {
+  const T u = T(0.79788456080286535588) * x * (T(1) + T(0.044715) * x * x);
+  return T(0.5) * x * (T(1) + std::tanh(u));
+}
+// 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) du/dx, du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+template <class T>
+T gelu_tanh_derivative(T x) {
+  const T x2 = x * x;
+  const T t = std::tanh(T(0.79788456080286535588) * x * (T(1) + T(0.044715) * x2));
+  const T du = T(0.79788456080286535588) * (T(1) + T(0.134145) * x2);
+  return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du;
+}
 template <class T>
 T sigmoid(T x) {
   // Split by sign so exp never overflows.
@@ -49,6 +101,7 @@ T activate(Activation a, T x) {
     case Activation::identity: return x;
     case Activation::relu: return x > T(0) ? x : T(0);
     case Activation::gelu: return gelu(x);
+    case Activation::gelu_tanh: return gelu_tanh(x);
     case Activation::tanh: return std::tanh(x);
     case Activation::sigmoid: return sigmoid(x);
   }
@@ -62,6 +115,7 @@ T activation_derivative(Activation a, T x, T y) {
     case Activation::identity: return T(1);
     case Activation::relu: return x > T(0) ? T(1) : T(0);
     case Activation::gelu: return gelu_derivative(x);
+    case Activation::gelu_tanh: return gelu_tanh_derivative(x);
     case Activation::tanh: return T(1) - y * y;
     case Activation::sigmoid: return y * (T(1) - y);
   }
@@ -76,6 +130,9 @@ void dispatch_activation(Activation a, F&& body) {
     case Activation::identity: body(std::integral_constant<Activation, Activation::identity>{}); break;
     case Activation::relu: body(std::integral_constant<Activation, Activation::relu>{}); break;
     case Activation::gelu: body(std::integral_constant<Activation, Activation::gelu>{}); break;
+    case Activation::gelu_tanh:
+      body(std::integral_constant<Activation, Activation::gelu_tanh>{});
+      break;
     case Activation::tanh: body(std::integral_constant<Activation, Activation::tanh>{}); break;
     case Activation::sigmoid: body(std::integral_constant<Activation, Activation::sigmoid>{}); break;
   }

@@ -1,0 +1,180 @@
+#pragma once
+// Multi-head self-attention (Vaswani et al., 2017, sec. 3.2.2) with a key
+// padding mask, laid out as Hugging Face's BertAttention: separate query, key
+// and value projections, then an output projection of the concatenated heads.
+// Dropout on the attention probabilities follows BERT (Devlin et al., 2019);
+// the residual connection and layer norm belong to TransformerEncoderLayer.
+#include <adaptrec/backend/ops.hpp>
+#include <adaptrec/core/module.hpp>
+#include <adaptrec/core/random.hpp>
+#include <adaptrec/layers/linear.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+namespace adaptrec::layers {
+
+template <class T = float>
+class MultiHeadSelfAttention : public TrainingMode {
+ public:
+  using scalar_type = T;
+
+  // hidden must split evenly into `heads`; the four projections are
+  // initialised like Linear, in the order query, key, value, output.
+  MultiHeadSelfAttention(index_t hidden, index_t heads, Rng& rng, T attention_dropout = T(0),
+                         std::uint64_t dropout_seed = 0)
+      : hidden_(checked_hidden(hidden, heads)),
+        heads_(heads),
+        attention_dropout_(checked_dropout(attention_dropout)),
+        query_(hidden, hidden, rng),
+        key_(hidden, hidden, rng),
+        value_(hidden, hidden, rng),
+        output_(hidden, hidden, rng),
+        dropout_rng_(dropout_seed) {}
+
+  index_t hidden() const { return hidden_; }
+  index_t heads() const { return heads_; }
+  index_t head_dim() const { return hidden_ / heads_; }
+  T attention_dropout() const { return attention_dropout_; }
+  Linear<T>& query() { return query_; }
+  Linear<T>& key() { return key_; }
+  Linear<T>& value() { return value_; }
+  Linear<T>& output() { return output_; }
+
+  // Restarts the dropout mask sequence, so that repeated forwards (a gradient
+  // check) see the same mask.
+  void reseed_dropout(std::uint64_t seed) { dropout_rng_.seed(seed); }
+
+  // x: [B, S, hidden]; key_mask: [B, S] with 1 = real token and 0 = padding,
+  // or an empty tensor when nothing is padded. Returns [B, S, hidden].
+  Tensor<T> forward(const Tensor<T>& x, const Tensor<T>& key_mask) {
+    check_input(x, key_mask);
+    const index_t batch = x.dim(0), seq = x.dim(1);
+    const Shape head_shape{batch, heads_, seq, head_dim()};
+    q_ = to_heads(query_.forward(x), head_shape);
+    k_ = to_heads(key_.forward(x), head_shape);
+    v_ = to_heads(value_.forward(x), head_shape);
+    probs_ = Tensor<T>(Shape{batch, heads_, seq, seq});
+    draw_dropout_mask(probs_.shape());
+    Tensor<T> context(head_shape);
+    backend::attention_forward(q_, k_, v_, key_mask, dropout_mask_, scale(), context, probs_);
+    input_shape_ = x.shape();
+    return output_.forward(from_heads(context));
+  }
+
+  // dy: [B, S, hidden] -> dx: [B, S, hidden]; the four projections accumulate
+  // their gradients (when trainable).
+  Tensor<T> backward(const Tensor<T>& dy) {
+    if (!(dy.shape() == input_shape_))
+      throw shape_error("adaptrec::layers::MultiHeadSelfAttention::backward: gradient of shape " +
+                        dy.shape().to_string() + " does not match the forward output " +
+                        input_shape_.to_string());
+    const Tensor<T> d_context = to_heads(output_.backward(dy), q_.shape());
+    Tensor<T> dq(q_.shape()), dk(k_.shape()), dv(v_.shape());
+    backend::attention_backward(q_, k_, v_, probs_, dropout_mask_, d_context, scale(), dq, dk,
+                                dv);
+    Tensor<T> dx = query_.backward(from_heads(dq));
+    backend::axpy(T(1), key_.backward(from_heads(dk)), dx);
+    backend::axpy(T(1), value_.backward(from_heads(dv)), dx);
+    return dx;
+  }
+
+  // Hugging Face BertAttention's names (under the caller's "attention" prefix).
+  template <class F>
+  void visit_parameters(F&& f, const std::string& prefix) {
+    query_.visit_parameters(f, join_name(prefix, "self.query"));
+    key_.visit_parameters(f, join_name(prefix, "self.key"));
+    value_.visit_parameters(f, join_name(prefix, "self.value"));
+    output_.visit_parameters(f, join_name(prefix, "output.dense"));
+  }
+
+  void train(bool on = true) {
+    training_ = on;
+    query_.train(on);
+    key_.train(on);
+    value_.train(on);
+    output_.train(on);
+  }
+  void eval() { train(false); }
+
+ private:
+  static index_t checked_hidden(index_t hidden, index_t heads) {
+    if (hidden <= 0 || heads <= 0 || hidden % heads != 0)
+      throw invalid_argument("adaptrec::layers::MultiHeadSelfAttention: hidden=" +
+                             std::to_string(hidden) + " must be a positive multiple of heads=" +
+                             std::to_string(heads));
+    return hidden;
+  }
+  static T checked_dropout(T p) {
+    if (!(p >= T(0) && p < T(1)))
+      throw invalid_argument(
+          "adaptrec::layers::MultiHeadSelfAttention: attention_dropout must be in [0, 1), got " +
+          std::to_string(p));
+    return p;
+  }
+
+  // 1/sqrt(d_k) keeps the logits' variance independent of the head width
+  // (Vaswani et al., 2017, sec. 3.2.1).
+  T scale() const { return T(1) / std::sqrt(T(head_dim())); }
+
+  void check_input(const Tensor<T>& x, const Tensor<T>& key_mask) const {
+    if (x.rank() != 3 || x.dim(2) != hidden_)
+      throw shape_error("adaptrec::layers::MultiHeadSelfAttention: input of shape " +
+                        x.shape().to_string() + " is not [batch, seq, hidden=" +
+                        std::to_string(hidden_) + "]");
+    if (key_mask.empty()) return;
+    if (!(key_mask.shape() == Shape{x.dim(0), x.dim(1)}))
+      throw shape_error("adaptrec::layers::MultiHeadSelfAttention: key_mask of shape " +
+                        key_mask.shape().to_string() + " does not match input " +
+                        x.shape().to_string() + " (expected [batch, seq])");
+    // An additive mask (0 / -10000) passed by mistake would silently attend to
+    // padding and drop the real tokens.
+    for (index_t i = 0; i < key_mask.size(); ++i)
+      if (key_mask[i] != T(0) && key_mask[i] != T(1))
+        throw invalid_argument("adaptrec::layers::MultiHeadSelfAttention: key_mask[" +
+                               std::to_string(i / x.dim(1)) + ", " +
+                               std::to_string(i % x.dim(1)) + "] = " +
+                               std::to_string(key_mask[i]) +
+                               "; expected 1 (token) or 0 (padding)");
+  }
+
+  // Inverted dropout as in layers::Dropout: 0 with probability p, else 1/(1-p).
+  void draw_dropout_mask(const Shape& shape) {
+    if (!training_ || attention_dropout_ == T(0)) {
+      dropout_mask_ = Tensor<T>{};
+      return;
+    }
+    dropout_mask_ = Tensor<T>(shape);
+    const double drop_below = static_cast<double>(attention_dropout_) * 9007199254740992.0;
+    const T keep_scale = T(1) / (T(1) - attention_dropout_);
+    for (T& m : dropout_mask_)
+      m = static_cast<double>(dropout_rng_() >> 11) < drop_below ? T(0) : keep_scale;
+  }
+
+  static Tensor<T> to_heads(const Tensor<T>& x, const Shape& head_shape) {
+    Tensor<T> out(head_shape);
+    backend::split_heads(x, head_shape[1], out);
+    return out;
+  }
+  static Tensor<T> from_heads(const Tensor<T>& x) {
+    Tensor<T> out(Shape{x.dim(0), x.dim(2), x.dim(1) * x.dim(3)});
+    backend::merge_heads(x, out);
+    return out;
+  }
+
+  index_t hidden_;
+  index_t heads_;
+  T attention_dropout_;
+  Linear<T> query_;
+  Linear<T> key_;
+  Linear<T> value_;
+  Linear<T> output_;
+  Rng dropout_rng_;
+  Tensor<T> q_, k_, v_;  // [B, H, S, D]
+  Tensor<T> probs_;      // [B, H, S, S], before dropout
+  Tensor<T> dropout_mask_;
+  Shape input_shape_;
+};
+
+}  // namespace adaptrec::layers
