@@ -1,0 +1,8 @@
+#pragma once
+// Text encoders: BERT-family models, their pooling, Hugging Face checkpoint
+// loading and saving, the masked-LM head, and item-text towers.
+#include <adaptrec/encoders/bert.hpp>
+#include <adaptrec/encoders/bert_config.hpp>
+#include <adaptrec/encoders/bert_embeddings.hpp>
+#include <adaptrec/encoders/bert_pretrained.hpp>
+#include <adaptrec/encoders/pooling.hpp>
