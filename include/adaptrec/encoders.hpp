@@ -4,5 +4,7 @@
 #include <adaptrec/encoders/bert.hpp>
 #include <adaptrec/encoders/bert_config.hpp>
 #include <adaptrec/encoders/bert_embeddings.hpp>
+#include <adaptrec/encoders/bert_for_masked_lm.hpp>
 #include <adaptrec/encoders/bert_pretrained.hpp>
+#include <adaptrec/encoders/masked_lm_head.hpp>
 #include <adaptrec/encoders/pooling.hpp>

@@ -4,6 +4,7 @@
 #include <adaptrec/text/basic_tokenizer.hpp>
 #include <adaptrec/text/bert_tokenizer.hpp>
 #include <adaptrec/text/bert_tokenizer_options.hpp>
+#include <adaptrec/text/mlm_masking.hpp>
 #include <adaptrec/text/token_batch.hpp>
 #include <adaptrec/text/unicode.hpp>
 #include <adaptrec/text/utf8.hpp>
