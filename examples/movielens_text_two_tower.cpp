@@ -11,14 +11,12 @@
 // --fine-tune-top-layers k asks to train its top k layers too.
 //
 //   scripts/fetch_minilm.sh   # prints the model folder
-//   movielens_text_two_tower --data ../shared/data --epochs 30 --seed 42 --threads 2
+//   movielens_text_two_tower --data ../shared/data --epochs 30 --seed 42
+//   --threads 2
 //       [--model ~/.cache/adaptrec/all-minilm-l6-v2]
 //
-// Prints a progress line per epoch on stderr and one JSON line per model on stdout.
-#include "common/cli.hpp"
-#include "common/loo_evaluation.hpp"
-#include "common/two_tower_model.hpp"
-
+// Prints a progress line per epoch on stderr and one JSON line per model on
+// stdout.
 #include <adaptrec/core/threads.hpp>
 #include <adaptrec/data.hpp>
 #include <adaptrec/encoders/bert_pretrained.hpp>
@@ -26,13 +24,17 @@
 #include <adaptrec/losses/info_nce.hpp>
 #include <adaptrec/optim/adam.hpp>
 #include <adaptrec/text/bert_tokenizer.hpp>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <optional>
+
+#include "common/cli.hpp"
+#include "common/loo_evaluation.hpp"
+#include "common/two_tower_model.hpp"
+#include "common/two_tower_training.hpp"
 
 namespace {
 
@@ -45,8 +47,8 @@ template <class T = float>
 class TextItemTower : public TrainingMode {
  public:
   using scalar_type = T;
-  TextItemTower(const examples::TwoTowerConfig& c, encoders::ItemTextEncoder<T> text,
-                bool with_item_id, Rng& rng)
+  TextItemTower(const examples::TwoTowerConfig &c, encoders::ItemTextEncoder<T> text,
+                bool with_item_id, Rng &rng)
       : text_(std::move(text)),
         year_(examples::year_buckets, c.attribute_dim, rng),
         genres_(c.num_genres, c.genre_dim, rng),
@@ -55,7 +57,7 @@ class TextItemTower : public TrainingMode {
     if (with_item_id) id_.emplace(c.num_items, c.id_dim, rng);
   }
 
-  Tensor<T> forward(const examples::ItemFeatures& f) {
+  Tensor<T> forward(const examples::ItemFeatures &f) {
     Tensor<T> item = text_.forward(f.item);
     if (id_) backend::axpy(T(1), id_->forward(f.item), item);
     const Tensor<T> parts[] = {std::move(item), year_.forward(f.year), genres_.forward(f.genres)};
@@ -63,7 +65,7 @@ class TextItemTower : public TrainingMode {
     return norm_.forward(mlp_.forward(x));
   }
 
-  void backward(const Tensor<T>& dy) {
+  void backward(const Tensor<T> &dy) {
     auto parts = backend::split_columns(mlp_.backward(norm_.backward(dy)), widths_);
     text_.backward(parts[0]);
     if (id_) id_->backward(parts[0]);
@@ -72,7 +74,7 @@ class TextItemTower : public TrainingMode {
   }
 
   template <class F>
-  void visit_parameters(F&& f, const std::string& prefix) {
+  void visit_parameters(F &&f, const std::string &prefix) {
     if (id_) id_->visit_parameters(f, join_name(prefix, "item_id"));
     text_.visit_parameters(f, join_name(prefix, "item_text"));
     year_.visit_parameters(f, join_name(prefix, "year"));
@@ -103,7 +105,7 @@ struct Towers : TrainingMode {
   ItemTowerType items;
 
   template <class F>
-  void visit_parameters(F&& f, const std::string& prefix) {
+  void visit_parameters(F &&f, const std::string &prefix) {
     users.visit_parameters(f, join_name(prefix, "user_tower"));
     items.visit_parameters(f, join_name(prefix, "item_tower"));
   }
@@ -114,100 +116,11 @@ struct Towers : TrainingMode {
   }
 };
 
-struct TrainOptions {
-  int epochs;
-  std::uint64_t seed;
-  std::size_t batch_size;
-  float learning_rate, temperature;
-  bool verbose;
-  std::string label;
-};
-
-// In-batch sampled softmax with logQ correction, as movielens_two_tower.cpp
-// trains; early stopping on validation NDCG@10. Returns the test metrics.
-template <class Model>
-std::pair<train::Metrics, train::FitResult> train_two_tower(
-    Model& model, const data::MovieLens& ml, const data::LeaveOneOutSplit& split,
-    const LooProtocol& validation, const LooProtocol& test, const TrainOptions& o) {
-  examples::TwoTowerInputs inputs(ml, examples::TwoTowerConfig{}.recent_items);
-  optim::Adam<float> optimizer(collect_parameters(model), {.learning_rate = o.learning_rate});
-  losses::InfoNce<float> loss(o.temperature);
-
-  const auto histories = data::items_by_user(split.train, ml.num_users());
-  struct Sample {
-    std::int32_t user, position;
-  };
-  std::vector<Sample> samples;
-  for (std::int32_t u = 0; u < ml.num_users(); ++u)
-    for (std::size_t p = 0; p < histories[static_cast<std::size_t>(u)].size(); ++p)
-      samples.push_back({u, static_cast<std::int32_t>(p)});
-  std::vector<double> item_count(static_cast<std::size_t>(ml.num_items()), 0.0);
-  for (const auto& r : split.train) item_count[static_cast<std::size_t>(r.item)] += 1;
-
-  std::vector<std::int32_t> all_items(static_cast<std::size_t>(ml.num_items()));
-  for (std::int32_t i = 0; i < ml.num_items(); ++i) all_items[static_cast<std::size_t>(i)] = i;
-  // Item vectors once per evaluation: a fine-tuned text tower runs its top
-  // layers over the whole catalogue for them.
-  auto evaluate = [&](const LooProtocol& protocol) {
-    const Tensor<float> item_vectors = model.items.forward(inputs.items(all_items));
-    return examples::evaluate_loo(protocol, [&](std::span<const std::int32_t> users,
-                                                std::span<const std::span<const std::int32_t>> h) {
-      const Tensor<float> user_vectors = model.users.forward(inputs.users(users, h));
-      Tensor<float> scores(Shape{user_vectors.rows(), item_vectors.rows()});
-      backend::gemm(user_vectors, backend::Trans::no, item_vectors, backend::Trans::yes, scores);
-      return scores;
-    });
-  };
-
-  std::vector<std::int32_t> batch_users, batch_items;
-  std::vector<std::span<const std::int32_t>> batch_histories;
-  auto train_epoch = [&](int epoch, train::Progress& progress) {
-    for (auto batch : data::shuffled_batches(samples.size(), o.batch_size,
-                                             o.seed + static_cast<std::uint64_t>(epoch))) {
-      batch_users.clear();
-      batch_items.clear();
-      batch_histories.clear();
-      Tensor<float> log_q(Shape{static_cast<index_t>(ranges::distance(batch))});
-      Tensor<index_t> item_ids(log_q.shape());
-      index_t row = 0;
-      for (std::size_t index : batch) {
-        const Sample& s = samples[index];
-        const auto& h = histories[static_cast<std::size_t>(s.user)];
-        batch_users.push_back(s.user);
-        batch_items.push_back(h[static_cast<std::size_t>(s.position)]);
-        batch_histories.emplace_back(h.data(), static_cast<std::size_t>(s.position));
-        item_ids[row] = batch_items.back();
-        log_q[row++] = static_cast<float>(
-            std::log(item_count[static_cast<std::size_t>(batch_items.back())] /
-                     static_cast<double>(split.train.size())));
-      }
-      const Tensor<float> u = model.users.forward(inputs.users(batch_users, batch_histories));
-      const Tensor<float> v = model.items.forward(inputs.items(batch_items));
-      const float value = loss.forward(u, v, log_q, item_ids);
-      auto grads = loss.backward();
-      model.users.backward(grads.first);
-      model.items.backward(grads.second);
-      optimizer.step();
-      optimizer.zero_grad();
-      progress.update(batch_users.size(), value);
-    }
-  };
-
-  train::TrainerOptions options;
-  options.max_epochs = o.epochs;
-  options.patience = 3;
-  options.metric = "NDCG@10";
-  options.verbose = o.verbose;
-  options.label = o.label;
-  train::FitResult fit =
-      train::fit(model, train_epoch, [&] { return evaluate(validation); }, options);
-  return {evaluate(test), fit};
-}
-
-void print_result(const std::string& model, const train::Metrics& m, const train::FitResult& fit,
-                  const std::string& text_fields) {
+void print_result(const std::string &model, const train::Metrics &m, const train::FitResult &fit,
+                  const std::string &text_fields) {
   std::printf(
-      "{\"dataset\":\"ml-100k\",\"protocol\":\"loo-full\",\"model\":\"%s\",\"HR@10\":%.4f,"
+      "{\"dataset\":\"ml-100k\",\"protocol\":\"loo-full\",\"model\":\"%s\","
+      "\"HR@10\":%.4f,"
       "\"NDCG@10\":%.4f,\"MRR\":%.4f,\"epochs\":%d,\"train_seconds\":%.2f%s}\n",
       model.c_str(), m.at("HR@10"), m.at("NDCG@10"), m.at("MRR"),
       static_cast<int>(fit.history.size()), fit.train_seconds, text_fields.c_str());
@@ -216,28 +129,28 @@ void print_result(const std::string& model, const train::Metrics& m, const train
 
 // $ADAPTREC_MINILM, else where scripts/fetch_minilm.sh puts the model.
 std::string default_model_dir() {
-  if (const char* env = std::getenv("ADAPTREC_MINILM"); env && *env) return env;
-  const char* cache = std::getenv("ADAPTREC_CACHE");
-  const char* home = std::getenv("HOME");
+  if (const char *env = std::getenv("ADAPTREC_MINILM"); env && *env) return env;
+  const char *cache = std::getenv("ADAPTREC_CACHE");
+  const char *home = std::getenv("HOME");
   if (cache && *cache) return std::string(cache) + "/all-minilm-l6-v2";
   return std::string(home ? home : ".") + "/.cache/adaptrec/all-minilm-l6-v2";
 }
 
 // The checkpoint's folder name, for the result lines.
-std::string model_name(const std::string& model_dir) {
+std::string model_name(const std::string &model_dir) {
   std::filesystem::path p(model_dir);
   if (p.filename().empty()) p = p.parent_path();
   return p.filename().string();
 }
 
-int run(int argc, char** argv) {
+int run(int argc, char **argv) {
   examples::CommandLine cli(
       "movielens_text_two_tower",
-      "Two-tower retrieval with pretrained item-text vectors vs the ID-only tower on MovieLens "
+      "Two-tower retrieval with pretrained item-text vectors vs the ID-only "
+      "tower on MovieLens "
       "(leave-one-out, full ranking).",
       {{"data", {examples::default_data_dir(), "data root or ml-100k folder"}},
-       {"model",
-        {default_model_dir(), "BERT folder: config.json, vocab.txt, model.safetensors"}},
+       {"model", {default_model_dir(), "BERT folder: config.json, vocab.txt, model.safetensors"}},
        {"epochs", {"30", "maximum training epochs (early stopping on validation NDCG@10)"}},
        {"seed", {"42", "random seed"}},
        {"threads", {"2", "CPU threads"}},
@@ -249,13 +162,13 @@ int run(int argc, char** argv) {
        {"quiet", {"0", "1 silences the progress lines"}}});
   if (!cli.parse(argc, argv)) return 0;
   set_num_threads(static_cast<int>(cli.integer("threads", 1)));
-  const TrainOptions base{static_cast<int>(cli.integer("epochs", 1)),
-                          static_cast<std::uint64_t>(cli.integer("seed")),
-                          static_cast<std::size_t>(cli.integer("batch-size", 1)),
-                          static_cast<float>(cli.real("lr")),
-                          static_cast<float>(cli.real("temperature")),
-                          cli.integer("quiet") == 0,
-                          ""};
+  const examples::TwoTowerTraining base{static_cast<int>(cli.integer("epochs", 1)),
+                                        static_cast<std::uint64_t>(cli.integer("seed")),
+                                        static_cast<std::size_t>(cli.integer("batch-size", 1)),
+                                        static_cast<float>(cli.real("lr")),
+                                        static_cast<float>(cli.real("temperature")),
+                                        cli.integer("quiet") == 0,
+                                        ""};
   const index_t top_layers = cli.integer("fine-tune-top-layers", 0);
 
   // The model first: it is the likelier thing to be missing.
@@ -283,43 +196,43 @@ int run(int argc, char** argv) {
   for (std::int32_t i = 0; i < ml.num_items(); ++i) texts.push_back(ml.item_text(i));
   const auto start = std::chrono::steady_clock::now();
   Rng text_rng(base.seed + 1);
-  // Unit-length text vectors, as sentence-transformers defines MiniLM's embedding.
-  const encoders::ItemTextEncoder<float> item_text(
-      std::move(bert), std::move(tokenizer), texts,
-      {.pooling = encoders::Pooling::mean,
-       .max_length = 64,
-       .output_dim = config.id_dim,
-       .fine_tune_top_layers = top_layers,
-       .normalize_text_vectors = true},
-      text_rng);
+  // Unit-length text vectors, as sentence-transformers defines MiniLM's
+  // embedding.
+  const encoders::ItemTextEncoder<float> item_text(std::move(bert), std::move(tokenizer), texts,
+                                                   {.pooling = encoders::Pooling::mean,
+                                                    .max_length = 64,
+                                                    .output_dim = config.id_dim,
+                                                    .fine_tune_top_layers = top_layers,
+                                                    .normalize_text_vectors = true},
+                                                   text_rng);
   const double cache_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (base.verbose)
     std::fprintf(stderr,
-                 "loaded %s: %zu ratings, %d users, %d items; text cache in %.2f s; %d threads\n",
+                 "loaded %s: %zu ratings, %d users, %d items; text cache in "
+                 "%.2f s; %d threads\n",
                  dir.string().c_str(), ml.ratings.size(), ml.num_users(), ml.num_items(),
                  cache_seconds, num_threads());
   char text_fields[160];
   std::snprintf(text_fields, sizeof text_fields,
                 ",\"text_encoder\":\"%s\",\"fine_tune_top_layers\":%lld,"
                 "\"text_cache_seconds\":%.2f",
-                model_name(model_dir).c_str(),
-                static_cast<long long>(top_layers), cache_seconds);
+                model_name(model_dir).c_str(), static_cast<long long>(top_layers), cache_seconds);
 
   {
     Rng rng(base.seed);
     examples::TwoTowerModel<float> model(config, rng);
-    TrainOptions o = base;
+    examples::TwoTowerTraining o = base;
     o.label = "two_tower";
     auto [metrics, fit] = train_two_tower(model, ml, split, validation, test, o);
     print_result("two_tower", metrics, fit, "");
   }
   for (bool with_item_id : {true, false}) {
     Rng rng(base.seed);
-    Towers<TextItemTower<float>> model{
-        {}, examples::UserTower<float>(config, rng),
-        TextItemTower<float>(config, item_text, with_item_id, rng)};
-    TrainOptions o = base;
+    Towers<TextItemTower<float>> model{{},
+                                       examples::UserTower<float>(config, rng),
+                                       TextItemTower<float>(config, item_text, with_item_id, rng)};
+    examples::TwoTowerTraining o = base;
     o.label = with_item_id ? "two_tower_id_text" : "two_tower_text";
     auto [metrics, fit] = train_two_tower(model, ml, split, validation, test, o);
     print_result(o.label, metrics, fit, text_fields);
@@ -329,10 +242,10 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   try {
     return run(argc, argv);
-  } catch (const std::exception& e) {
+  } catch (const std::exception &e) {
     std::fprintf(stderr, "movielens_text_two_tower: %s\n", e.what());
     return 1;
   }
