@@ -209,6 +209,24 @@ BOOST_AUTO_TEST_CASE(top_layer_gradients_match_finite_differences) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(pre_layer_norm_encoders_fine_tune_their_final_layer_norm) {
+  const auto build = [](index_t k) {
+    Rng rng(5);
+    return ItemTextEncoder<double>(tiny_bert(11, true), tiny_tokenizer(), item_texts(),
+                                   options(k, Pooling::mean, true), rng);
+  };
+  ItemTextEncoder<double> frozen = build(0);
+  ItemTextEncoder<double> tuned = build(1);
+  const Tensor<index_t> batch = ids({4, 0, 3, 0, 2, 1});
+  require_close(tuned.forward(batch), frozen.forward(batch), 1e-12, "pre-LN k=1");
+  bool saw_final_norm = false;
+  for (const auto& named : collect_parameters(tuned))
+    saw_final_norm |= named.name == "encoder.final_layer_norm.weight";
+  BOOST_TEST(saw_final_norm);
+  Rng rng(4);
+  adaptrec_test::check_module_gradients(tuned, ids({2, 0, 2, 4, 3}), rng, 1e-5);
+}
+
 BOOST_AUTO_TEST_CASE(an_optimizer_step_leaves_the_bottom_layers_bit_identical) {
   ItemTextEncoder<double> encoder = make_encoder(options(1));
   const auto bottom = [](const std::string& name) { return !name.starts_with("encoder.layer.1."); };
@@ -315,8 +333,6 @@ BOOST_AUTO_TEST_CASE(bad_options_name_the_option) {
   require_throw_naming<invalid_argument>(
       [&] { build(options(0, Pooling::pooler), Bert<double>(tiny_config(), rng, false)); },
       {"pooler"});
-  require_throw_naming<invalid_argument>([&] { build(options(1), tiny_bert(11, true)); },
-                                         {"pre_layer_norm"});
 }
 
 BOOST_AUTO_TEST_CASE(bad_texts_and_mismatched_tokenizers_name_the_item) {

@@ -164,6 +164,16 @@ class Bert {
   }
   Tensor<T> encode_backward(const Tensor<T>& d_pooled) { return backward(pool_backward(d_pooled)); }
 
+  // The layer norm after the last layer of a pre-LN model (absent post-LN).
+  bool has_final_layer_norm() const { return final_layer_norm_.has_value(); }
+  layers::LayerNorm<T>& final_layer_norm() {
+    if (!final_layer_norm_)
+      throw invalid_argument(
+          "adaptrec::encoders::Bert::final_layer_norm: a post-LN model has none "
+          "(config.pre_layer_norm is false)");
+    return *final_layer_norm_;
+  }
+
   // Adaptation helpers: frozen parameters keep their values and receive no
   // gradient.
   void freeze_embeddings() { set_trainable(embeddings_, false); }

@@ -58,8 +58,9 @@ class ItemTextEncoder : public TrainingMode {
   using output_type = Tensor<T>;
 
   // item_texts[i] is the text of item i. The encoder's trainable flags are
-  // set here from the options: the top k layers (and the pooler, when pooling
-  // with it in fine-tune mode) train, everything else is frozen. `rng` draws
+  // set here from the options: the top k layers (and in fine-tune mode the
+  // pooler when pooling with it, and a pre-LN model's final layer norm) train,
+  // everything else is frozen. `rng` draws
   // the projection's initial weights.
   ItemTextEncoder(Bert<T> encoder, text::BertTokenizer tokenizer,
                   const std::vector<std::string>& item_texts, const ItemTextEncoderOptions& options,
@@ -74,6 +75,7 @@ class ItemTextEncoder : public TrainingMode {
     for (std::size_t i = first_tuned_layer_; i < bert_.num_layers(); ++i)
       set_trainable(bert_.layer(i), true);
     if (fine_tunes() && options_.pooling == Pooling::pooler) set_trainable(bert_.pooler(), true);
+    if (fine_tunes() && bert_.has_final_layer_norm()) set_trainable(bert_.final_layer_norm(), true);
     token_offsets_.push_back(0);
     add_items(item_texts);
   }
@@ -165,6 +167,7 @@ class ItemTextEncoder : public TrainingMode {
     Tensor<T> d_text = projection_.backward(d_projected);
     if (options_.normalize_text_vectors) d_text = normalize_.backward(d_text);
     Tensor<T> d_states = pool_backward(d_text);
+    if (bert_.has_final_layer_norm()) d_states = bert_.final_layer_norm().backward(d_states);
     for (std::size_t i = bert_.num_layers(); i-- > first_tuned_layer_;)
       d_states = bert_.layer(i).backward(d_states);
   }
@@ -174,6 +177,7 @@ class ItemTextEncoder : public TrainingMode {
     projection_.train(on);
     for (std::size_t i = first_tuned_layer_; i < bert_.num_layers(); ++i) bert_.layer(i).train(on);
     if (fine_tunes() && options_.pooling == Pooling::pooler) bert_.pooler().train(on);
+    if (fine_tunes() && bert_.has_final_layer_norm()) bert_.final_layer_norm().train(on);
   }
   void eval() { train(false); }
 
@@ -185,6 +189,8 @@ class ItemTextEncoder : public TrainingMode {
     projection_.visit_parameters(f, join_name(prefix, "projection"));
     for (std::size_t i = first_tuned_layer_; i < bert_.num_layers(); ++i)
       bert_.layer(i).visit_parameters(f, join_name(prefix, "encoder.layer." + std::to_string(i)));
+    if (fine_tunes() && bert_.has_final_layer_norm())
+      bert_.final_layer_norm().visit_parameters(f, join_name(prefix, "encoder.final_layer_norm"));
     if (fine_tunes() && options_.pooling == Pooling::pooler)
       bert_.pooler().visit_parameters(f, join_name(prefix, "pooler"));
   }
@@ -210,11 +216,6 @@ class ItemTextEncoder : public TrainingMode {
                              std::to_string(o.encode_batch));
     if (o.pooling == Pooling::pooler && !bert.has_pooler())
       throw invalid_argument(where + "pooling 'pooler' needs an encoder built with its pooler");
-    // The top layers of a pre-LN model feed the encoder's final layer norm,
-    // which Bert keeps to itself; the frozen mode runs the whole Bert instead.
-    if (o.fine_tune_top_layers > 0 && bert.config().pre_layer_norm)
-      throw invalid_argument(where + "fine_tune_top_layers > 0 needs a post-LN encoder "
-                             "(config.pre_layer_norm is set)");
     return o;
   }
 
@@ -370,6 +371,8 @@ class ItemTextEncoder : public TrainingMode {
     key_mask_ = pool_batch_.attention_mask.template cast<T>();
     for (std::size_t i = first_tuned_layer_; i < bert_.num_layers(); ++i)
       states = bert_.layer(i).forward(states, key_mask_);
+    // A pre-LN encoder normalises after its last layer; it trains with the top layers.
+    if (bert_.has_final_layer_norm()) states = bert_.final_layer_norm().forward(states);
     pooled_states_shape_ = states.shape();
     switch (options_.pooling) {
       case Pooling::cls: return cls_pool(states);
