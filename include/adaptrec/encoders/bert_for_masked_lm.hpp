@@ -169,16 +169,6 @@ inline std::vector<std::string> masked_lm_ignored_prefixes() {
   return {"bert.pooler.", "cls.seq_relationship.", "cls.predictions.decoder."};
 }
 
-// The torch_dtype a Hugging Face config.json names for the stored weights.
-inline const char* torch_dtype_name(io::DType dtype) {
-  switch (dtype) {
-    case io::DType::f64: return "float64";
-    case io::DType::f16: return "float16";
-    case io::DType::bf16: return "bfloat16";
-    default: return "float32";
-  }
-}
-
 template <class T>
 void require_tied_decoder(const io::SafetensorsFile& file, BertForMaskedLM<T>& model) {
   constexpr const char* decoder = "cls.predictions.decoder.weight";
@@ -224,30 +214,12 @@ BertForMaskedLM<T> load_bert_for_masked_lm(const std::filesystem::path& dir,
 template <class T>
 void save_bert_for_masked_lm(BertForMaskedLM<T>& model, const std::filesystem::path& dir,
                              const MaskedLMSaveOptions& options = {}) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw io_error("cannot create " + dir.string() + ": " + ec.message());
-
   io::Json config = model.config().to_json();
   config.set("architectures", io::Json::array({"BertForMaskedLM"}));
   config.set("tie_word_embeddings", true);
-  config.set("torch_dtype", detail::torch_dtype_name(options.dtype));
-  const std::string text = config.dump(2) + "\n";
-  io::detail::write_file_atomically(dir / "config.json", [&](std::FILE* f) {
-    io::detail::write_bytes(f, text.data(), text.size(), dir / "config.json");
-  });
+  detail::write_checkpoint_config(dir, std::move(config), options.dtype);
   io::save_named_parameters(model, dir / "model.safetensors", {}, {}, options.dtype);
-
-  if (options.tokenizer_source.empty()) return;
-  for (const std::string& name : detail::tokenizer_files()) {
-    const auto from = options.tokenizer_source / name;
-    if (!std::filesystem::exists(from, ec) || std::filesystem::equivalent(from, dir / name, ec))
-      continue;
-    std::filesystem::copy_file(from, dir / name, std::filesystem::copy_options::overwrite_existing,
-                               ec);
-    if (ec)
-      throw io_error("cannot copy " + from.string() + " to " + dir.string() + ": " + ec.message());
-  }
+  detail::copy_tokenizer_files(options.tokenizer_source, dir);
 }
 
 }  // namespace adaptrec::encoders

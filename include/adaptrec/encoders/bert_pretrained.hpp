@@ -99,29 +99,38 @@ Bert<T> load_bert(const std::filesystem::path& dir, const BertLoadOptions& optio
   return model;
 }
 
-// Writes dir/config.json and dir/model.safetensors (dir is created).
-template <class T>
-void save_bert(Bert<T>& model, const std::filesystem::path& dir,
-               const BertSaveOptions& options = {}) {
+namespace detail {
+
+// The torch_dtype a Hugging Face config.json names for the stored weights.
+inline const char* torch_dtype_name(io::DType dtype) {
+  switch (dtype) {
+    case io::DType::f64: return "float64";
+    case io::DType::f16: return "float16";
+    case io::DType::bf16: return "bfloat16";
+    default: return "float32";
+  }
+}
+
+// Creates dir and writes dir/config.json: `config` plus the stored dtype.
+inline void write_checkpoint_config(const std::filesystem::path& dir, io::Json config,
+                                    io::DType dtype) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw io_error("cannot create " + dir.string() + ": " + ec.message());
-
-  io::Json config = model.config().to_json();
-  config.set("torch_dtype", options.dtype == io::DType::f64    ? "float64"
-                            : options.dtype == io::DType::f16  ? "float16"
-                            : options.dtype == io::DType::bf16 ? "bfloat16"
-                                                               : "float32");
+  config.set("torch_dtype", torch_dtype_name(dtype));
   const std::string text = config.dump(2) + "\n";
   io::detail::write_file_atomically(dir / "config.json", [&](std::FILE* f) {
     io::detail::write_bytes(f, text.data(), text.size(), dir / "config.json");
   });
-  io::save_named_parameters(model, dir / "model.safetensors", name_prefix(options.names), {},
-                            options.dtype);
+}
 
-  if (options.tokenizer_source.empty()) return;
-  for (const std::string& name : detail::tokenizer_files()) {
-    const auto from = options.tokenizer_source / name;
+// Copies the tokenizer files that exist in `source` (none when empty) into dir.
+inline void copy_tokenizer_files(const std::filesystem::path& source,
+                                 const std::filesystem::path& dir) {
+  if (source.empty()) return;
+  std::error_code ec;
+  for (const std::string& name : tokenizer_files()) {
+    const auto from = source / name;
     if (!std::filesystem::exists(from, ec) || std::filesystem::equivalent(from, dir / name, ec))
       continue;
     std::filesystem::copy_file(from, dir / name, std::filesystem::copy_options::overwrite_existing,
@@ -129,6 +138,18 @@ void save_bert(Bert<T>& model, const std::filesystem::path& dir,
     if (ec)
       throw io_error("cannot copy " + from.string() + " to " + dir.string() + ": " + ec.message());
   }
+}
+
+}  // namespace detail
+
+// Writes dir/config.json and dir/model.safetensors (dir is created).
+template <class T>
+void save_bert(Bert<T>& model, const std::filesystem::path& dir,
+               const BertSaveOptions& options = {}) {
+  detail::write_checkpoint_config(dir, model.config().to_json(), options.dtype);
+  io::save_named_parameters(model, dir / "model.safetensors", name_prefix(options.names), {},
+                            options.dtype);
+  detail::copy_tokenizer_files(options.tokenizer_source, dir);
 }
 
 template <class T>
