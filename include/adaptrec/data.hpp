@@ -4,5 +4,7 @@
 #include <adaptrec/data/delimited.hpp>
 #include <adaptrec/data/movielens.hpp>
 #include <adaptrec/data/negative_sampling.hpp>
+#include <adaptrec/data/scenario_split.hpp>
+#include <adaptrec/data/scenarios.hpp>
 #include <adaptrec/data/shuffle.hpp>
 #include <adaptrec/data/split.hpp>

@@ -9,4 +9,5 @@
 #include <adaptrec/metrics/log_loss.hpp>
 #include <adaptrec/metrics/precision_recall_f1.hpp>
 #include <adaptrec/metrics/ranking.hpp>
+#include <adaptrec/metrics/scenario_ranking.hpp>
 #include <adaptrec/metrics/validation.hpp>
