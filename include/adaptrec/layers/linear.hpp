@@ -1,9 +1,11 @@
 #pragma once
 // Fully connected layer y = x W^T + b, with W stored [out, in] as in PyTorch
-// and Hugging Face checkpoints (names `weight`, `bias`).
+// and Hugging Face checkpoints (names `weight`, `bias`). A LinearHook (LoRA,
+// an adapter) may be attached to adapt the output of a frozen layer.
 #include <adaptrec/backend/ops.hpp>
 #include <adaptrec/core/module.hpp>
 #include <adaptrec/core/random.hpp>
+#include <adaptrec/layers/linear_hook.hpp>
 
 #include <cmath>
 #include <string>
@@ -34,44 +36,95 @@ class Linear : public TrainingMode {
   Parameter<T>& weight() { return weight_; }
   Parameter<T>& bias() { return bias_; }
 
+  // The attached hook, or null. The layer does not own it.
+  LinearHook<T>* hook() const { return hook_; }
+  void attach_hook(LinearHook<T>* hook) {
+    if (hook_ && hook && hook_ != hook)
+      throw invalid_argument(
+          "adaptrec::layers::Linear::attach_hook: a hook is already attached; detach it first");
+    hook_ = hook;
+    if (hook_) hook_->train(is_training());
+  }
+  void detach_hook() { hook_ = nullptr; }
+
+  // Folds a mergeable hook (LoRA) into the weight; forward then runs the plain
+  // layer. unmerge_hook restores the weight.
+  void merge_hook() {
+    if (!hook_ || !hook_->mergeable())
+      throw invalid_argument("adaptrec::layers::Linear::merge_hook: no mergeable hook attached");
+    if (!hook_->merged()) hook_->merge_into(weight_.value);
+  }
+  void unmerge_hook() {
+    if (hook_ && hook_->merged()) hook_->unmerge_from(weight_.value);
+  }
+
   // x: [..., in] -> [..., out]
   Tensor<T> forward(const Tensor<T>& x) {
     if (x.rank() < 1 || x.cols() != in_features())
       throw shape_error("adaptrec::layers::Linear: input of shape " + x.shape().to_string() +
                         " does not end in in_features=" + std::to_string(in_features()));
-    input_ = x;
+    // Only dW needs x; a frozen layer keeps its shape alone.
+    input_shape_ = x.shape();
+    input_rows_ = x.rows();
+    if (weight_.trainable)
+      input_ = x;
+    else
+      input_ = Tensor<T>{};
     Shape out_shape = x.shape();
     out_shape[out_shape.rank() - 1] = out_features();
     Tensor<T> y(out_shape);
     backend::gemm(x, backend::Trans::no, weight_.value, backend::Trans::yes, y);
     if (has_bias_) backend::add_row_vector(y, bias_.value);
+    if (hook_) hook_->forward(x, y);
     return y;
   }
 
   // dy: [..., out] -> dx: [..., in]; dW += dy^T x, db += column sums of dy.
   Tensor<T> backward(const Tensor<T>& dy) {
-    if (dy.rows() != input_.rows() || dy.cols() != out_features())
+    if (dy.rows() != input_rows_ || dy.cols() != out_features())
       throw shape_error("adaptrec::layers::Linear::backward: gradient of shape " +
                         dy.shape().to_string() + " does not match the forward output");
-    if (weight_.trainable)
-      backend::gemm(dy, backend::Trans::yes, input_, backend::Trans::no, weight_.grad, T(1), T(1));
-    if (has_bias_ && bias_.trainable) backend::accumulate_column_sums(dy, bias_.grad);
-    Tensor<T> dx(input_.shape());
-    backend::gemm(dy, backend::Trans::no, weight_.value, backend::Trans::no, dx);
+    LinearHookGradient<T> hooked;
+    if (hook_) hooked = hook_->backward(dy);
+    const Tensor<T>& d_base = hooked.d_base_output.empty() ? dy : hooked.d_base_output;
+    if (weight_.trainable) {
+      if (input_.empty())
+        throw error("adaptrec::layers::Linear::backward: the weight was frozen during forward "
+                    "and trainable now; run forward again after changing trainable");
+      backend::gemm(d_base, backend::Trans::yes, input_, backend::Trans::no, weight_.grad, T(1),
+                    T(1));
+    }
+    if (has_bias_ && bias_.trainable) backend::accumulate_column_sums(d_base, bias_.grad);
+    Tensor<T> dx(input_shape_);
+    backend::gemm(d_base, backend::Trans::no, weight_.value, backend::Trans::no, dx);
+    if (!hooked.d_input.empty()) backend::axpy(T(1), hooked.d_input, dx);
     return dx;
   }
 
+  // A hook's parameters follow the layer's own, under the layer's name.
   template <class F>
   void visit_parameters(F&& f, const std::string& prefix) {
     f(join_name(prefix, "weight"), weight_);
     if (has_bias_) f(join_name(prefix, "bias"), bias_);
+    if (hook_)
+      hook_->visit_parameters(
+          [&f](const std::string& name, Parameter<T>& p) { f(name, p); }, prefix);
   }
+
+  void train(bool on = true) {
+    training_ = on;
+    if (hook_) hook_->train(on);
+  }
+  void eval() { train(false); }
 
  private:
   Parameter<T> weight_;
   Parameter<T> bias_;
   bool has_bias_;
-  Tensor<T> input_;
+  LinearHook<T>* hook_ = nullptr;
+  Tensor<T> input_;  // empty while the weight is frozen
+  Shape input_shape_;
+  index_t input_rows_ = -1;  // -1 until the first forward
 };
 
 }  // namespace adaptrec::layers
