@@ -6,6 +6,7 @@
 #include <adaptrec/losses/concept.hpp>
 #include <adaptrec/losses/info_nce.hpp>
 #include <adaptrec/losses/kl_distillation.hpp>
+#include <adaptrec/losses/margin_ranking.hpp>
 #include <adaptrec/losses/mean_squared_error.hpp>
 #include <adaptrec/losses/multi_task.hpp>
 #include <adaptrec/losses/sampled_softmax.hpp>

@@ -35,6 +35,7 @@ class Embedding : public TrainingMode {
 
   index_t num_embeddings() const { return weight_.shape()[0]; }
   index_t dim() const { return weight_.shape()[1]; }
+  index_t output_dim() const { return dim(); }  // as encoders::Encoder names it
   Parameter<T>& weight() { return weight_; }
   const Parameter<T>& weight() const { return weight_; }
 
