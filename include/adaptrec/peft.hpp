@@ -1,0 +1,13 @@
+#pragma once
+// Parameter-efficient adaptation of a frozen pretrained backbone: LoRA,
+// AdaLoRA, bottleneck adapters, BitFit, freezing policies, per-scenario sets
+// and adapter-only checkpoints.
+#include <adaptrec/peft/adalora.hpp>
+#include <adaptrec/peft/adapter_checkpoint.hpp>
+#include <adaptrec/peft/bitfit.hpp>
+#include <adaptrec/peft/bottleneck_adapter.hpp>
+#include <adaptrec/peft/concept.hpp>
+#include <adaptrec/peft/freezing.hpp>
+#include <adaptrec/peft/lora.hpp>
+#include <adaptrec/peft/scenario_adapters.hpp>
+#include <adaptrec/peft/targets.hpp>
