@@ -8,15 +8,23 @@
 // A pre-LN model (config.pre_layer_norm, not a Hugging Face option) ends with
 // one more layer norm, named `encoder.final_layer_norm.*`; Hugging Face's
 // BertModel has no such tensor and cannot load such a model.
+//
+// Parameter-efficient methods attach here without changing the weights: soft
+// tokens in front of the first layer (an InputPrompt, prompt tuning) and
+// per-layer key/value prefixes (layers::AttentionPrefix, prefix tuning), whose
+// parameters the model visits at its root, under the method's names.
 #include <adaptrec/core/module.hpp>
 #include <adaptrec/core/random.hpp>
 #include <adaptrec/encoders/bert_config.hpp>
 #include <adaptrec/encoders/bert_embeddings.hpp>
+#include <adaptrec/encoders/input_prompt.hpp>
 #include <adaptrec/encoders/pooling.hpp>
+#include <adaptrec/layers/attention_prefix.hpp>
 #include <adaptrec/layers/layer_norm.hpp>
 #include <adaptrec/layers/transformer_encoder_layer.hpp>
 #include <adaptrec/text/token_batch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -87,6 +95,17 @@ class Bert {
     return *pooler_;
   }
 
+  // The attached soft prompt, or null. The model does not own it.
+  InputPrompt<T>* prompt() const { return prompt_; }
+  void attach_prompt(InputPrompt<T>* prompt) {
+    if (prompt_ && prompt && prompt_ != prompt)
+      throw invalid_argument(
+          "adaptrec::encoders::Bert::attach_prompt: a prompt is already attached; detach it "
+          "first");
+    prompt_ = prompt;
+  }
+  void detach_prompt() { prompt_ = nullptr; }
+
   // Restarts every dropout stream, e.g. so that repeated forwards of a
   // gradient check draw the same masks.
   void reseed_dropout(std::uint64_t seed) {
@@ -96,12 +115,22 @@ class Bert {
   }
 
   // batch: [B, S] ids, token types and attention mask (which becomes every
-  // layer's key mask) -> last_hidden_state [B, S, hidden].
+  // layer's key mask) -> last_hidden_state [B, S, hidden]. An attached
+  // prompt's n soft tokens run in front of the tokens ([B, n + S, hidden]
+  // through the layers) and are dropped from the result.
   Tensor<T> forward(const text::TokenBatch& batch) {
     batch.validate("adaptrec::encoders::Bert::forward");
     key_mask_ = batch.attention_mask.template cast<T>();
     Tensor<T> h = embeddings_.forward(batch.input_ids, batch.token_type_ids);
+    prompt_length_ = 0;
+    if (prompt_) {
+      const Tensor<T>& rows = checked_prompt_rows(prompt_->forward());
+      prompt_length_ = rows.dim(0);
+      h = layers::detail::prepend_rows(rows, h);
+      key_mask_ = layers::detail::mask_with_leading_ones(key_mask_, prompt_length_);
+    }
     for (auto& layer : layers_) h = layer.forward(h, key_mask_);
+    if (prompt_length_ > 0) h = layers::detail::drop_leading_rows(h, prompt_length_);
     if (final_layer_norm_) h = final_layer_norm_->forward(h);
     hidden_shape_ = h.shape();
     return h;
@@ -110,10 +139,13 @@ class Bert {
   // d_hidden: [B, S, hidden]. Accumulates the gradients of all trainable
   // parameters and returns the gradient with respect to the word-embedding
   // rows looked up for each token (Hugging Face's inputs_embeds). Layers
-  // below the lowest trainable parameter are not visited; the result is then
-  // empty.
+  // below the lowest trainable parameter (a trainable prompt or prefix counts
+  // for the layer it enters) are not visited; the result is then empty.
   Tensor<T> backward(const Tensor<T>& d_hidden) {
     require_shape(d_hidden, hidden_shape_, "adaptrec::encoders::Bert::backward");
+    if (prompt_length_ > 0 && !prompt_)
+      throw error("adaptrec::encoders::Bert::backward: the prompt was detached after forward; "
+                  "run forward again");
     const std::size_t lowest = lowest_trainable_layer();
     Tensor<T> g;
     const Tensor<T>* current = &d_hidden;
@@ -121,12 +153,22 @@ class Bert {
       g = final_layer_norm_->backward(d_hidden);
       current = &g;
     }
+    if (lowest > 0 && lowest == layers_.size()) return Tensor<T>{};
+    if (prompt_length_ > 0) {
+      g = layers::detail::pad_leading_rows(*current, prompt_length_);
+      current = &g;
+    }
     for (std::size_t i = layers_.size(); i-- > lowest;) {
       g = layers_[i].backward(*current);
       current = &g;
     }
     if (lowest > 0) return Tensor<T>{};
-    return embeddings_.backward(*current);
+    if (prompt_length_ == 0) return embeddings_.backward(*current);
+    Tensor<T> d_prompt;
+    const Tensor<T> d_tokens =
+        layers::detail::split_leading_rows(*current, prompt_length_, d_prompt);
+    prompt_->backward(d_prompt);
+    return embeddings_.backward(d_tokens);
   }
 
   // hidden [B, S, H] (from forward on `batch`) -> [B, H].
@@ -197,6 +239,9 @@ class Bert {
   void eval() { train(false); }
   bool is_training() const { return training_; }
 
+  // An attached prompt's and prefixes' parameters follow the model's own, at
+  // its root under the method's names (`prompt_embeddings`); prefixes sharing
+  // their parameters are visited once.
   template <class F>
   void visit_parameters(F&& f, const std::string& prefix) {
     embeddings_.visit_parameters(f, join_name(prefix, "embeddings"));
@@ -205,6 +250,19 @@ class Bert {
     if (final_layer_norm_)
       final_layer_norm_->visit_parameters(f, join_name(prefix, "encoder.final_layer_norm"));
     if (pooler_) pooler_->visit_parameters(f, join_name(prefix, "pooler"));
+    const layers::ParameterVisitor<T> visit = [&f](const std::string& n, Parameter<T>& p) {
+      f(n, p);
+    };
+    if (prompt_) prompt_->visit_parameters(visit, prefix);
+    std::vector<layers::SharedParameters<T>*> visited;
+    for (auto& layer : layers_) {
+      layers::AttentionPrefix<T>* attached = layer.attention().prefix();
+      if (!attached) continue;
+      layers::SharedParameters<T>* shared = &attached->parameters();
+      if (std::find(visited.begin(), visited.end(), shared) != visited.end()) continue;
+      visited.push_back(shared);
+      shared->visit_parameters(visit, prefix);
+    }
   }
 
  private:
@@ -220,12 +278,23 @@ class Bert {
     return any;
   }
 
+  const Tensor<T>& checked_prompt_rows(const Tensor<T>& rows) const {
+    if (rows.rank() != 2 || rows.dim(0) <= 0 || rows.dim(1) != hidden_size())
+      throw shape_error("adaptrec::encoders::Bert::forward: prompt rows of shape " +
+                        rows.shape().to_string() + " are not [n > 0, hidden=" +
+                        std::to_string(hidden_size()) + "]");
+    return rows;
+  }
+
   // Backward must reach down to the lowest layer with a trainable parameter
-  // (0 when the embeddings have one); num_layers() when nothing is trainable.
+  // (0 when the embeddings or the prompt have one, i if layer i's prefix
+  // has); num_layers() when nothing is trainable.
   std::size_t lowest_trainable_layer() {
-    if (any_trainable(embeddings_)) return 0;
-    for (std::size_t i = 0; i < layers_.size(); ++i)
-      if (any_trainable(layers_[i])) return i;
+    if (any_trainable(embeddings_) || (prompt_ && prompt_->trainable())) return 0;
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      const layers::AttentionPrefix<T>* prefix = layers_[i].attention().prefix();
+      if (any_trainable(layers_[i]) || (prefix && prefix->trainable())) return i;
+    }
     return layers_.size();
   }
 
@@ -235,8 +304,10 @@ class Bert {
   std::optional<layers::LayerNorm<T>> final_layer_norm_;
   std::optional<BertPooler<T>> pooler_;
   bool training_ = true;
+  InputPrompt<T>* prompt_ = nullptr;
 
   Tensor<T> key_mask_;
+  index_t prompt_length_ = 0;  // n of the last forward's prompt, 0 without one
   Shape hidden_shape_;
   Pooling pooled_with_ = Pooling::cls;
   Shape pooled_hidden_shape_;

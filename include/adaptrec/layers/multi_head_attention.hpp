@@ -4,9 +4,11 @@
 // and value projections, then an output projection of the concatenated heads.
 // Dropout on the attention probabilities follows BERT (Devlin et al., 2019);
 // the residual connection and layer norm belong to TransformerEncoderLayer.
+// An AttentionPrefix (prefix tuning) may prepend trainable keys and values.
 #include <adaptrec/backend/ops.hpp>
 #include <adaptrec/core/module.hpp>
 #include <adaptrec/core/random.hpp>
+#include <adaptrec/layers/attention_prefix.hpp>
 #include <adaptrec/layers/linear.hpp>
 
 #include <cmath>
@@ -46,19 +48,42 @@ class MultiHeadSelfAttention : public TrainingMode {
   // check) see the same mask.
   void reseed_dropout(std::uint64_t seed) { dropout_rng_.seed(seed); }
 
+  // The attached prefix, or null. The layer does not own it.
+  AttentionPrefix<T>* prefix() const { return prefix_; }
+  void attach_prefix(AttentionPrefix<T>* prefix) {
+    if (prefix_ && prefix && prefix_ != prefix)
+      throw invalid_argument(
+          "adaptrec::layers::MultiHeadSelfAttention::attach_prefix: a prefix is already "
+          "attached; detach it first");
+    prefix_ = prefix;
+  }
+  void detach_prefix() { prefix_ = nullptr; }
+
   // x: [B, S, hidden]; key_mask: [B, S] with 1 = real token and 0 = padding,
-  // or an empty tensor when nothing is padded. Returns [B, S, hidden].
+  // or an empty tensor when nothing is padded. Returns [B, S, hidden]. With a
+  // prefix of n rows the queries attend to n + S keys, the prefix's first.
   Tensor<T> forward(const Tensor<T>& x, const Tensor<T>& key_mask) {
     check_input(x, key_mask);
     const index_t batch = x.dim(0), seq = x.dim(1);
-    const Shape head_shape{batch, heads_, seq, head_dim()};
-    q_ = to_heads(query_.forward(x), head_shape);
-    k_ = to_heads(key_.forward(x), head_shape);
-    v_ = to_heads(value_.forward(x), head_shape);
-    probs_ = Tensor<T>(Shape{batch, heads_, seq, seq});
+    PrefixRows<T> rows;
+    if (prefix_) rows = checked_prefix_rows(prefix_->forward());
+    prefix_length_ = prefix_ ? rows.key.dim(0) : 0;
+    const index_t keys = prefix_length_ + seq;
+    q_ = to_heads(query_.forward(x), Shape{batch, heads_, seq, head_dim()});
+    const Shape key_heads{batch, heads_, keys, head_dim()};
+    Tensor<T> k = key_.forward(x), v = value_.forward(x), prefixed_mask;
+    if (prefix_) {
+      k = detail::prepend_rows(rows.key, k);
+      v = detail::prepend_rows(rows.value, v);
+      prefixed_mask = detail::mask_with_leading_ones(key_mask, prefix_length_);
+    }
+    k_ = to_heads(k, key_heads);
+    v_ = to_heads(v, key_heads);
+    probs_ = Tensor<T>(Shape{batch, heads_, seq, keys});
     draw_dropout_mask(probs_.shape());
-    Tensor<T> context(head_shape);
-    backend::attention_forward(q_, k_, v_, key_mask, dropout_mask_, scale(), context, probs_);
+    Tensor<T> context(q_.shape());
+    backend::attention_forward(q_, k_, v_, prefix_ ? prefixed_mask : key_mask, dropout_mask_,
+                               scale(), context, probs_);
     input_shape_ = x.shape();
     return output_.forward(from_heads(context));
   }
@@ -74,13 +99,25 @@ class MultiHeadSelfAttention : public TrainingMode {
     Tensor<T> dq(q_.shape()), dk(k_.shape()), dv(v_.shape());
     backend::attention_backward(q_, k_, v_, probs_, dropout_mask_, d_context, scale(), dq, dk,
                                 dv);
+    Tensor<T> dk_rows = from_heads(dk), dv_rows = from_heads(dv);
+    if (prefix_length_ > 0) {
+      if (!prefix_)
+        throw error("adaptrec::layers::MultiHeadSelfAttention::backward: the prefix was "
+                    "detached after forward; run forward again");
+      Tensor<T> d_key_prefix, d_value_prefix;
+      dk_rows = detail::split_leading_rows(dk_rows, prefix_length_, d_key_prefix);
+      dv_rows = detail::split_leading_rows(dv_rows, prefix_length_, d_value_prefix);
+      prefix_->backward(d_key_prefix, d_value_prefix);
+    }
     Tensor<T> dx = query_.backward(from_heads(dq));
-    backend::axpy(T(1), key_.backward(from_heads(dk)), dx);
-    backend::axpy(T(1), value_.backward(from_heads(dv)), dx);
+    backend::axpy(T(1), key_.backward(dk_rows), dx);
+    backend::axpy(T(1), value_.backward(dv_rows), dx);
     return dx;
   }
 
   // Hugging Face BertAttention's names (under the caller's "attention" prefix).
+  // An attached prefix's parameters are the model's to visit (see
+  // attention_prefix.hpp).
   template <class F>
   void visit_parameters(F&& f, const std::string& prefix) {
     query_.visit_parameters(f, join_name(prefix, "self.query"));
@@ -112,6 +149,16 @@ class MultiHeadSelfAttention : public TrainingMode {
           "adaptrec::layers::MultiHeadSelfAttention: attention_dropout must be in [0, 1), got " +
           std::to_string(p));
     return p;
+  }
+
+  PrefixRows<T> checked_prefix_rows(PrefixRows<T> rows) const {
+    const index_t n = rows.key.rank() == 2 ? rows.key.dim(0) : 0;
+    if (n <= 0 || rows.key.dim(1) != hidden_ || !(rows.value.shape() == rows.key.shape()))
+      throw shape_error("adaptrec::layers::MultiHeadSelfAttention: prefix key rows " +
+                        rows.key.shape().to_string() + " and value rows " +
+                        rows.value.shape().to_string() + " are not both [n > 0, hidden=" +
+                        std::to_string(hidden_) + "]");
+    return rows;
   }
 
   // 1/sqrt(d_k) keeps the logits' variance independent of the head width
@@ -171,8 +218,11 @@ class MultiHeadSelfAttention : public TrainingMode {
   Linear<T> value_;
   Linear<T> output_;
   Rng dropout_rng_;
-  Tensor<T> q_, k_, v_;  // [B, H, S, D]
-  Tensor<T> probs_;      // [B, H, S, S], before dropout
+  AttentionPrefix<T>* prefix_ = nullptr;
+  index_t prefix_length_ = 0;  // n of the last forward's prefix, 0 without one
+  Tensor<T> q_;                // [B, H, S, D]
+  Tensor<T> k_, v_;            // [B, H, n + S, D]
+  Tensor<T> probs_;            // [B, H, S, n + S], before dropout
   Tensor<T> dropout_mask_;
   Shape input_shape_;
 };
