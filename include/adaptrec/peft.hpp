@@ -1,7 +1,7 @@
 #pragma once
 // Parameter-efficient adaptation of a frozen pretrained backbone: LoRA,
-// AdaLoRA, bottleneck adapters, prefix and prompt tuning, BitFit, freezing policies, per-scenario sets
-// and adapter-only checkpoints.
+// AdaLoRA, bottleneck adapters, prefix and prompt tuning, BitFit, freezing
+// policies, per-scenario sets and adapter-only checkpoints.
 #include <adaptrec/peft/adalora.hpp>
 #include <adaptrec/peft/adapter_checkpoint.hpp>
 #include <adaptrec/peft/bitfit.hpp>
