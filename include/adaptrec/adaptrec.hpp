@@ -11,5 +11,6 @@
 #include <adaptrec/metrics.hpp>
 #include <adaptrec/optim.hpp>
 #include <adaptrec/peft.hpp>
+#include <adaptrec/recommender.hpp>
 #include <adaptrec/text.hpp>
 #include <adaptrec/train.hpp>

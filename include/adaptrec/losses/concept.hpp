@@ -28,4 +28,25 @@ struct PairGrad {
   Tensor<T> second;
 };
 
+// A loss of a two-tower model: scores queries (users) against keys (items),
+// the i-th key being the i-th query's positive; key_ids let it tell a repeated
+// item from a true negative. backward() gives {d queries, d keys}.
+template <class L>
+concept RetrievalLoss = Loss<L> && requires(L& loss, const Tensor<typename L::scalar_type>& q,
+                                            const Tensor<index_t>& key_ids) {
+  { loss.forward(q, q, key_ids) } -> std::convertible_to<typename L::scalar_type>;
+  { loss.backward() } -> std::convertible_to<PairGrad<typename L::scalar_type>>;
+};
+
+template <class L>
+consteval bool check_retrieval_loss() {
+  static_assert(Loss<L>, "adaptrec::losses::RetrievalLoss: the type is no Loss (it needs a "
+                         "floating-point `scalar_type` and `backward()`)");
+  static_assert(RetrievalLoss<L>,
+                "adaptrec::losses::RetrievalLoss: missing `T forward(const Tensor<T>& queries, "
+                "const Tensor<T>& keys, const Tensor<index_t>& key_ids)` or `PairGrad<T> "
+                "backward()`");
+  return RetrievalLoss<L>;
+}
+
 }  // namespace adaptrec::losses
