@@ -12,4 +12,5 @@
 #include <adaptrec/peft/prefix_tuning.hpp>
 #include <adaptrec/peft/prompt_tuning.hpp>
 #include <adaptrec/peft/scenario_adapters.hpp>
+#include <adaptrec/peft/scenario_text_encoder.hpp>
 #include <adaptrec/peft/targets.hpp>
