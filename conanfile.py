@@ -30,8 +30,9 @@ class AdaptrecConan(ConanFile):
     # The CUDA backend changes the package's usage requirements (CUDA::cudart,
     # CUDA::cublas), so it is an option and part of the package id. It is off by
     # default so that the package does not depend on the machine that built it.
-    options = {"with_cuda": [True, False]}
-    default_options = {"with_cuda": False}
+    # The oneDNN CPU backend likewise (DNNL::dnnl, from Debian's libdnnl-dev).
+    options = {"with_cuda": [True, False], "with_onednn": [True, False]}
+    default_options = {"with_cuda": False, "with_onednn": False}
     exports_sources = "CMakeLists.txt", "cmake/*", "include/*"
     no_copy_source = True
 
@@ -46,7 +47,10 @@ class AdaptrecConan(ConanFile):
     def system_requirements(self):
         # Checks by default (tools.system.package_manager:mode=check) and
         # installs only when the user allows it; does nothing off Debian.
-        Apt(self).install(["libeigen3-dev", "librange-v3-dev"], check=True)
+        packages = ["libeigen3-dev", "librange-v3-dev"]
+        if self.options.with_onednn:
+            packages.append("libdnnl-dev")
+        Apt(self).install(packages, check=True)
 
     def package_id(self):
         # Headers only: one package serves every compiler, arch and build type.
@@ -61,6 +65,7 @@ class AdaptrecConan(ConanFile):
             "ADAPTREC_BUILD_BENCHMARKS": False,
             "ADAPTREC_INSTALL": True,
             "ADAPTREC_WITH_CUDA": bool(self.options.with_cuda),
+            "ADAPTREC_WITH_ONEDNN": bool(self.options.with_onednn),
         })
         toolchain.generate()
 

@@ -30,6 +30,7 @@
 // The encoder_gemm cases time the backend GEMMs alone at the encoders' shapes:
 // the floor that RESULTS.md divides the FLOPs by. Every case runs with 1 and 2
 // threads (the argument).
+#include <adaptrec/backend/cpu_backend.hpp>
 #include <adaptrec/backend/ops.hpp>
 #include <adaptrec/core/random.hpp>
 #include <adaptrec/core/threads.hpp>
@@ -291,6 +292,7 @@ int main(int argc, char** argv) {
       register_threaded("encoder_gemm/" + g.name,
                         [g](benchmark::State& state) { encoder_gemm(state, g, 12); });
   benchmark::Initialize(&argc, argv);
+  benchmark::AddCustomContext("cpu_backend", adaptrec::backend::cpu_backend_description());
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

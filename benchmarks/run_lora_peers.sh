@@ -64,6 +64,8 @@ for t in $threads; do
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$python" -c 'import json, sys; print("adaptrec " + json.load(open(sys.argv[1]))["context"]["cpu_backend"])' \
+  "$(ls "$results"/adaptrec_*.json | head -n1)"
 
 "$python" - "$results" "$threads" "$modes" <<'PY'
 import json, sys

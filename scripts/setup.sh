@@ -30,7 +30,7 @@ adaptrec_install_system_packages() {
     missing+=(python3-venv)
   fi
   if command -v dpkg >/dev/null 2>&1; then
-    for package in libeigen3-dev librange-v3-dev libboost-test-dev libbenchmark-dev; do
+    for package in libeigen3-dev librange-v3-dev libboost-test-dev libbenchmark-dev libdnnl-dev; do
       dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
     done
   else

@@ -2,6 +2,7 @@
 // Command-line options shared by the example programs: --data, --epochs,
 // --seed, --threads, --help, plus per-example extras. Bad options throw
 // adaptrec::invalid_argument, which main() turns into a message and exit 1.
+#include <adaptrec/backend/cpu_backend.hpp>
 #include <adaptrec/core/error.hpp>
 
 #include <charconv>
@@ -53,6 +54,10 @@ class CommandLine {
         throw adaptrec::invalid_argument("unknown option --" + name + " (see --help)");
       values_[name] = value;
     }
+    // Which kernels run, once per program (ADAPTREC_CPU_BACKEND chooses).
+    if (!(values_.count("quiet") && values_["quiet"] == "1"))
+      std::fprintf(stderr, "%s: %s\n", program_.c_str(),
+                   adaptrec::backend::cpu_backend_description().c_str());
     return true;
   }
 

@@ -1,22 +1,22 @@
 #include <adaptrec/backend/ops.hpp>
 #include <adaptrec/core/random.hpp>
 #include <adaptrec/core/threads.hpp>
-
-#include <support/random_tensor.hpp>
-#include <support/thread_count.hpp>
-
-#include <boost/test/unit_test.hpp>
-
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <limits>
+#include <support/cpu_backend.hpp>
+#include <support/random_tensor.hpp>
+#include <support/thread_count.hpp>
 #include <tuple>
 #include <vector>
 
 using namespace adaptrec;
-using backend::Trans;
+using adaptrec_test::built_cpu_backends;
+using adaptrec_test::CpuBackendScope;
 using adaptrec_test::random_tensor;
 using adaptrec_test::ThreadCount;
+using backend::Trans;
 
 namespace {
 
@@ -67,7 +67,7 @@ double scaled_error(const T* a, index_t a_cols, bool ta, const T* b, index_t b_c
 struct Extents {
   index_t m, n, k;
 };
-const std::vector<Extents> odd_extents = {{1, 1, 1},   {7, 1, 33},    {1, 129, 7}, {33, 7, 129},
+const std::vector<Extents> odd_extents = {{1, 1, 1},    {7, 1, 33},   {1, 129, 7}, {33, 7, 129},
                                           {129, 33, 1}, {7, 129, 33}, {33, 33, 7}, {5, 3, 0}};
 struct Scalars {
   double alpha, beta;
@@ -78,30 +78,32 @@ const std::vector<Scalars> alpha_beta = {{1, 0}, {-0.75, 0}, {1, 1}, {0.5, 1}, {
 
 BOOST_AUTO_TEST_SUITE(backend_gemm)
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(gemm_matches_double_reference_for_every_transpose, T,
-                              scalar_types) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(gemm_matches_double_reference_for_every_transpose, T, scalar_types) {
   Rng rng(101);
   const T nan = std::numeric_limits<T>::quiet_NaN();
-  for (const Extents& e : odd_extents)
-    for (bool ta : {false, true})
-      for (bool tb : {false, true})
-        for (const Scalars& s : alpha_beta) {
-          const T alpha = T(s.alpha), beta = T(s.beta);
-          const Tensor<T> a = random_tensor<T>(ta ? Shape{e.k, e.m} : Shape{e.m, e.k}, rng);
-          const Tensor<T> b = random_tensor<T>(tb ? Shape{e.n, e.k} : Shape{e.k, e.n}, rng);
-          const Tensor<T> c0 = random_tensor<T>(Shape{e.m, e.n}, rng);
-          Tensor<T> c = c0;
-          // beta == 0 must overwrite C, not scale it: NaN * 0 would otherwise survive.
-          if (beta == T(0)) c.fill(nan);
-          backend::gemm(a, ta ? Trans::yes : Trans::no, b, tb ? Trans::yes : Trans::no, c, alpha,
-                        beta);
-          BOOST_TEST_CONTEXT("m=" << e.m << " n=" << e.n << " k=" << e.k << " trans_a=" << ta
-                                  << " trans_b=" << tb << " alpha=" << s.alpha
-                                  << " beta=" << s.beta) {
-            BOOST_TEST(scaled_error(a.data(), a.cols(), ta, b.data(), b.cols(), tb, c0.data(),
-                                    c.data(), e.m, e.n, e.k, alpha, beta) < tolerance<T>);
+  for (backend::CpuBackend cpu : built_cpu_backends()) {
+    CpuBackendScope scope(cpu);
+    for (const Extents& e : odd_extents)
+      for (bool ta : {false, true})
+        for (bool tb : {false, true})
+          for (const Scalars& s : alpha_beta) {
+            const T alpha = T(s.alpha), beta = T(s.beta);
+            const Tensor<T> a = random_tensor<T>(ta ? Shape{e.k, e.m} : Shape{e.m, e.k}, rng);
+            const Tensor<T> b = random_tensor<T>(tb ? Shape{e.n, e.k} : Shape{e.k, e.n}, rng);
+            const Tensor<T> c0 = random_tensor<T>(Shape{e.m, e.n}, rng);
+            Tensor<T> c = c0;
+            // beta == 0 must overwrite C, not scale it: NaN * 0 would otherwise survive.
+            if (beta == T(0)) c.fill(nan);
+            backend::gemm(a, ta ? Trans::yes : Trans::no, b, tb ? Trans::yes : Trans::no, c, alpha,
+                          beta);
+            BOOST_TEST_CONTEXT(backend::to_string(cpu)
+                               << " m=" << e.m << " n=" << e.n << " k=" << e.k << " trans_a=" << ta
+                               << " trans_b=" << tb << " alpha=" << s.alpha << " beta=" << s.beta) {
+              BOOST_TEST(scaled_error(a.data(), a.cols(), ta, b.data(), b.cols(), tb, c0.data(),
+                                      c.data(), e.m, e.n, e.k, alpha, beta) < tolerance<T>);
+            }
           }
-        }
+  }
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(beta_one_accumulates_into_c, T, scalar_types) {
@@ -140,32 +142,36 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(batched_gemm_matches_double_reference, T, scalar_t
   // split across threads; batch 3 of tiny matrices stays serial.
   const std::vector<std::pair<index_t, Extents>> cases = {
       {1, {33, 7, 129}}, {5, {7, 33, 129}}, {3, {1, 7, 1}}, {4, {33, 1, 7}}};
-  for (const auto& [batch, e] : cases)
-    for (bool ta : {false, true})
-      for (bool tb : {false, true})
-        for (const Scalars& s : alpha_beta) {
-          const T alpha = T(s.alpha), beta = T(s.beta);
-          const Tensor<T> a =
-              random_tensor<T>(ta ? Shape{batch, e.k, e.m} : Shape{batch, e.m, e.k}, rng);
-          const Tensor<T> b =
-              random_tensor<T>(tb ? Shape{batch, e.n, e.k} : Shape{batch, e.k, e.n}, rng);
-          const Tensor<T> c0 = random_tensor<T>(Shape{batch, e.m, e.n}, rng);
-          Tensor<T> c = c0;
-          if (beta == T(0)) c.fill(nan);
-          backend::batched_gemm(a, ta ? Trans::yes : Trans::no, b, tb ? Trans::yes : Trans::no, c,
-                                alpha, beta);
-          const index_t a_cols = a.cols(), b_cols = b.cols();
-          for (index_t i = 0; i < batch; ++i) {
-            BOOST_TEST_CONTEXT("batch " << i << "/" << batch << " m=" << e.m << " n=" << e.n
-                                        << " k=" << e.k << " trans_a=" << ta << " trans_b=" << tb
-                                        << " alpha=" << s.alpha << " beta=" << s.beta) {
-              BOOST_TEST(scaled_error(a.data() + i * e.m * e.k, a_cols, ta,
-                                      b.data() + i * e.k * e.n, b_cols, tb,
-                                      c0.data() + i * e.m * e.n, c.data() + i * e.m * e.n, e.m,
-                                      e.n, e.k, alpha, beta) < tolerance<T>);
+  for (backend::CpuBackend cpu : built_cpu_backends()) {
+    CpuBackendScope scope(cpu);
+    for (const auto& [batch, e] : cases)
+      for (bool ta : {false, true})
+        for (bool tb : {false, true})
+          for (const Scalars& s : alpha_beta) {
+            const T alpha = T(s.alpha), beta = T(s.beta);
+            const Tensor<T> a =
+                random_tensor<T>(ta ? Shape{batch, e.k, e.m} : Shape{batch, e.m, e.k}, rng);
+            const Tensor<T> b =
+                random_tensor<T>(tb ? Shape{batch, e.n, e.k} : Shape{batch, e.k, e.n}, rng);
+            const Tensor<T> c0 = random_tensor<T>(Shape{batch, e.m, e.n}, rng);
+            Tensor<T> c = c0;
+            if (beta == T(0)) c.fill(nan);
+            backend::batched_gemm(a, ta ? Trans::yes : Trans::no, b, tb ? Trans::yes : Trans::no, c,
+                                  alpha, beta);
+            const index_t a_cols = a.cols(), b_cols = b.cols();
+            for (index_t i = 0; i < batch; ++i) {
+              BOOST_TEST_CONTEXT(backend::to_string(cpu)
+                                 << " batch " << i << "/" << batch << " m=" << e.m << " n=" << e.n
+                                 << " k=" << e.k << " trans_a=" << ta << " trans_b=" << tb
+                                 << " alpha=" << s.alpha << " beta=" << s.beta) {
+                BOOST_TEST(scaled_error(a.data() + i * e.m * e.k, a_cols, ta,
+                                        b.data() + i * e.k * e.n, b_cols, tb,
+                                        c0.data() + i * e.m * e.n, c.data() + i * e.m * e.n, e.m,
+                                        e.n, e.k, alpha, beta) < tolerance<T>);
+              }
             }
           }
-        }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(one_and_two_threads_agree_on_a_large_gemm) {
@@ -173,29 +179,32 @@ BOOST_AUTO_TEST_CASE(one_and_two_threads_agree_on_a_large_gemm) {
   const Tensor<float> a = random_tensor<float>(Shape{300, 300}, rng);
   const Tensor<float> b = random_tensor<float>(Shape{300, 300}, rng);
   const Tensor<float> c0 = random_tensor<float>(Shape{300, 300}, rng);
-  for (bool ta : {false, true})
-    for (bool tb : {false, true}) {
-      Tensor<float> serial = c0, threaded = c0;
-      {
-        ThreadCount one(1);
-        backend::gemm(a, ta ? Trans::yes : Trans::no, b, tb ? Trans::yes : Trans::no, serial,
-                      0.5f, 1.0f);
+  for (backend::CpuBackend cpu : built_cpu_backends()) {
+    CpuBackendScope scope(cpu);
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        Tensor<float> serial = c0, threaded = c0;
+        {
+          ThreadCount one(1);
+          backend::gemm(a, ta ? Trans::yes : Trans::no, b, tb ? Trans::yes : Trans::no, serial,
+                        0.5f, 1.0f);
+        }
+        {
+          ThreadCount two(2);
+          backend::gemm(a, ta ? Trans::yes : Trans::no, b, tb ? Trans::yes : Trans::no, threaded,
+                        0.5f, 1.0f);
+        }
+        BOOST_TEST_CONTEXT(backend::to_string(cpu) << " trans_a=" << ta << " trans_b=" << tb) {
+          // The serial path is checked against the reference above on odd shapes.
+          BOOST_TEST(scaled_error(a.data(), 300, ta, b.data(), 300, tb, c0.data(), threaded.data(),
+                                  300, 300, 300, 0.5f, 1.0f) < 1e-5);
+          double worst = 0;
+          for (index_t i = 0; i < serial.size(); ++i)
+            worst = std::max(worst, double(std::abs(serial[i] - threaded[i])));
+          BOOST_TEST(worst < 1e-4);  // |c| is about 3: a few float ulps of a 300-term sum
+        }
       }
-      {
-        ThreadCount two(2);
-        backend::gemm(a, ta ? Trans::yes : Trans::no, b, tb ? Trans::yes : Trans::no, threaded,
-                      0.5f, 1.0f);
-      }
-      BOOST_TEST_CONTEXT("trans_a=" << ta << " trans_b=" << tb) {
-        // The serial path is checked against the reference above on odd shapes.
-        BOOST_TEST(scaled_error(a.data(), 300, ta, b.data(), 300, tb, c0.data(), threaded.data(),
-                                300, 300, 300, 0.5f, 1.0f) < 1e-5);
-        double worst = 0;
-        for (index_t i = 0; i < serial.size(); ++i)
-          worst = std::max(worst, double(std::abs(serial[i] - threaded[i])));
-        BOOST_TEST(worst < 1e-4);  // |c| is about 3: a few float ulps of a 300-term sum
-      }
-    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
