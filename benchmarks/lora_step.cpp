@@ -42,10 +42,11 @@
 //                       weights), except layer 0's query, key and value,
 //                       whose input needs no gradient; attention 2x; per LoRA
 //                       site dB, d(xA^T), dA and dX: 8 T H r (6 T H r in layer 0).
-// That is the work a step needs; adaptrec's Linear computes layer 0's input
-// gradients anyway (3 x 2 T H^2 more in LoRA mode). Element-wise work and the
-// optimizer are left out. MiniLM-L6 at [32, 64]: full 134.08 GFLOP,
+// That is the work a step needs, and what adaptrec does (Bert::backward skips
+// the input gradient of the lowest layer when nothing below it trains).
+// Element-wise work and the optimizer are left out. MiniLM-L6 at [32, 64]: full 134.08 GFLOP,
 // LoRA 89.67 GFLOP.
+#include <adaptrec/backend/cpu_backend.hpp>
 #include <adaptrec/core/module.hpp>
 #include <adaptrec/core/random.hpp>
 #include <adaptrec/core/threads.hpp>
@@ -308,6 +309,7 @@ bool parse_own_flags(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
+  benchmark::AddCustomContext("cpu_backend", adaptrec::backend::cpu_backend_description());
   if (!parse_own_flags(argc, argv)) return 1;
   if (!has_minilm())
     std::cerr << "bench_lora_step: " << (minilm_dir() / "model.safetensors").string()

@@ -256,6 +256,34 @@ BOOST_AUTO_TEST_CASE(frozen_bottom_layers_are_skipped_and_keep_zero_gradients) {
                                          {"freeze_bottom_layers", "3"});
 }
 
+BOOST_AUTO_TEST_CASE(frozen_embeddings_spare_the_first_layers_input_gradient) {
+  // As with LoRA on a frozen encoder: layer 0 trains, nothing below it does,
+  // so its input gradient is skipped; its parameters' gradients must not move.
+  for (bool pre_layer_norm : {false, true}) {
+    BOOST_TEST_CONTEXT("pre_layer_norm " << pre_layer_norm) {
+      Rng rng(11);
+      Bert<double> full(tiny_config(pre_layer_norm), rng);
+      Rng same(11);
+      Bert<double> frozen_inputs(tiny_config(pre_layer_norm), same);
+      set_trainable(frozen_inputs.embeddings(), false);
+      const text::TokenBatch batch = padded_batch();
+      const Tensor<double> y = full.forward(batch);
+      const Tensor<double> dy = adaptrec_test::random_tensor<double>(y.shape(), rng);
+      full.backward(dy);
+      frozen_inputs.forward(batch);
+      BOOST_TEST(frozen_inputs.backward(dy).empty());
+      const auto want = collect_parameters(full);
+      const auto got = collect_parameters(frozen_inputs);
+      for (std::size_t i = 0; i < want.size(); ++i) {
+        if (want[i].name.starts_with("embeddings.")) continue;
+        const auto& g = got[i].parameter->grad;
+        for (index_t k = 0; k < g.size(); ++k)
+          BOOST_TEST(g[k] == want[i].parameter->grad[k], want[i].name << "[" << k << "]");
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(eval_propagates_and_is_deterministic) {
   Rng rng(10);
   Bert<double> model(tiny_config(false, 0.3), rng, true, 5);

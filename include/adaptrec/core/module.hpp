@@ -25,6 +25,13 @@ inline std::string join_name(std::string_view prefix, std::string_view name) {
   return s;
 }
 
+// Whether a caller needs backward's input gradient. The lowest layer that a
+// frozen model's trainable part reaches skips it (`skipped`: the result is
+// then empty), as autograd does for inputs that need no gradient: for LoRA on
+// every layer of a frozen encoder that saves layer 0's three input-gradient
+// GEMMs.
+enum class InputGradient { needed, skipped };
+
 namespace detail {
 template <class T>
 struct ParameterVisitorArchetype {
@@ -82,6 +89,14 @@ template <class M>
 void set_trainable(M& module, bool trainable) {
   module.visit_parameters(
       [&](const std::string&, auto& p) { p.trainable = trainable; }, std::string{});
+}
+
+template <class M>
+bool any_trainable(M& module) {
+  bool any = false;
+  module.visit_parameters([&](const std::string&, auto& p) { any = any || p.trainable; },
+                          std::string{});
+  return any;
 }
 
 struct ParameterCount {

@@ -6,6 +6,7 @@
 // the device, so a CUDA backend slots in under the same modules.
 #include <adaptrec/core/device.hpp>
 #include <adaptrec/core/error.hpp>
+#include <adaptrec/core/host_memory.hpp>
 #include <adaptrec/core/shape.hpp>
 
 #include <Eigen/Core>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <new>
 #include <type_traits>
@@ -30,25 +32,6 @@ using VectorMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>;
 template <class T>
 using ConstVectorMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
 
-namespace detail {
-
-// 64-byte aligned host memory: one cache line, and what AVX-512 loads prefer.
-struct AlignedFree {
-  void operator()(void* p) const noexcept { std::free(p); }
-};
-
-template <class T>
-std::unique_ptr<T[], AlignedFree> allocate_host(index_t n) {
-  if (n == 0) return nullptr;
-  std::size_t bytes = static_cast<std::size_t>(n) * sizeof(T);
-  bytes = (bytes + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, bytes);
-  if (!p) throw std::bad_alloc();
-  return std::unique_ptr<T[], AlignedFree>(static_cast<T*>(p));
-}
-
-}  // namespace detail
-
 template <class T>
 class Tensor {
   static_assert(std::is_arithmetic_v<T>, "adaptrec::Tensor holds arithmetic element types");
@@ -64,6 +47,24 @@ class Tensor {
     require_cpu_device(device);
     data_ = detail::allocate_host<T>(shape_.numel());
     set_zero();
+  }
+
+  // A tensor whose elements are left unset, for an output that a kernel then
+  // overwrites entirely: it saves the zero-filling pass over memory. Where
+  // ADAPTREC_POISON_UNINITIALIZED is defined (adaptrec's own tests) the
+  // elements are NaN (the largest value for integers) instead, so that one
+  // nobody wrote shows up.
+  static Tensor uninitialized(const Shape& shape) {
+    Tensor t;
+    t.shape_ = shape;
+    t.data_ = detail::allocate_host<T>(shape.numel());
+#ifdef ADAPTREC_POISON_UNINITIALIZED
+    if constexpr (std::numeric_limits<T>::has_quiet_NaN)
+      t.fill(std::numeric_limits<T>::quiet_NaN());
+    else
+      t.fill(std::numeric_limits<T>::max());
+#endif
+    return t;
   }
 
   // A tensor holding a copy of `values`, which must have shape.numel() elements.
@@ -217,7 +218,7 @@ class Tensor {
 
   Shape shape_{};
   Device device_{};
-  std::unique_ptr<T[], detail::AlignedFree> data_;
+  detail::HostBuffer<T> data_;
 };
 
 // Throws a shape_error naming `what` unless `t` has exactly `expected` shape.

@@ -138,9 +138,11 @@ class Bert {
 
   // d_hidden: [B, S, hidden]. Accumulates the gradients of all trainable
   // parameters and returns the gradient with respect to the word-embedding
-  // rows looked up for each token (Hugging Face's inputs_embeds). Layers
-  // below the lowest trainable parameter (a trainable prompt or prefix counts
-  // for the layer it enters) are not visited; the result is then empty.
+  // rows looked up for each token (Hugging Face's inputs_embeds) when the
+  // embeddings or a prompt train. Otherwise the result is empty: layers below
+  // the lowest trainable parameter (a trainable prompt or prefix counts for
+  // the layer it enters) are not visited, and that layer computes no input
+  // gradient.
   Tensor<T> backward(const Tensor<T>& d_hidden) {
     require_shape(d_hidden, hidden_shape_, "adaptrec::encoders::Bert::backward");
     if (prompt_length_ > 0 && !prompt_)
@@ -158,11 +160,13 @@ class Bert {
       g = layers::detail::pad_leading_rows(*current, prompt_length_);
       current = &g;
     }
+    const bool inputs_train = lowest == 0 && inputs_trainable();
     for (std::size_t i = layers_.size(); i-- > lowest;) {
-      g = layers_[i].backward(*current);
+      const bool needed = i > lowest || inputs_train;
+      g = layers_[i].backward(*current, needed ? InputGradient::needed : InputGradient::skipped);
       current = &g;
     }
-    if (lowest > 0) return Tensor<T>{};
+    if (!inputs_train) return Tensor<T>{};
     if (prompt_length_ == 0) return embeddings_.backward(*current);
     Tensor<T> d_prompt;
     const Tensor<T> d_tokens =
@@ -270,14 +274,6 @@ class Bert {
     return layers::detail::dropout_stream_seed(seed, static_cast<std::uint64_t>(stream));
   }
 
-  template <class M>
-  static bool any_trainable(M& module) {
-    bool any = false;
-    module.visit_parameters([&](const std::string&, Parameter<T>& p) { any |= p.trainable; },
-                            std::string{});
-    return any;
-  }
-
   const Tensor<T>& checked_prompt_rows(const Tensor<T>& rows) const {
     if (rows.rank() != 2 || rows.dim(0) <= 0 || rows.dim(1) != hidden_size())
       throw shape_error("adaptrec::encoders::Bert::forward: prompt rows of shape " +
@@ -289,8 +285,11 @@ class Bert {
   // Backward must reach down to the lowest layer with a trainable parameter
   // (0 when the embeddings or the prompt have one, i if layer i's prefix
   // has); num_layers() when nothing is trainable.
+  // The embeddings, or a prompt in front of the tokens.
+  bool inputs_trainable() { return any_trainable(embeddings_) || (prompt_ && prompt_->trainable()); }
+
   std::size_t lowest_trainable_layer() {
-    if (any_trainable(embeddings_) || (prompt_ && prompt_->trainable())) return 0;
+    if (inputs_trainable()) return 0;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
       const layers::AttentionPrefix<T>* prefix = layers_[i].attention().prefix();
       if (any_trainable(layers_[i]) || (prefix && prefix->trainable())) return i;

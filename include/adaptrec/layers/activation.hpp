@@ -11,31 +11,34 @@ namespace adaptrec::layers {
 
 namespace detail {
 
-// Keeps the input and output of the last forward: the derivative of ReLU and
-// GELU needs x, that of tanh and sigmoid is cheaper from y.
+// Keeps the one tensor backward needs: the derivatives of tanh and sigmoid
+// come from y, those of GELU from x (ReLU's from either: x > 0 exactly where
+// y > 0). The backend kernel reads only the argument its derivative uses, so
+// the kept tensor is passed as both.
 template <class T>
 class ActivationCache {
  protected:
   Tensor<T> run_forward(backend::Activation kind, const Tensor<T>& x) {
-    input_ = x;
-    output_ = Tensor<T>(x.shape());
-    backend::activation_forward(kind, x, output_);
-    return output_;
+    auto y = Tensor<T>::uninitialized(x.shape());
+    backend::activation_forward(kind, x, y);
+    const bool from_output =
+        kind == backend::Activation::tanh || kind == backend::Activation::sigmoid;
+    saved_ = from_output ? y : x;
+    return y;
   }
 
   Tensor<T> run_backward(backend::Activation kind, const Tensor<T>& dy) const {
-    if (!(dy.shape() == input_.shape()))
+    if (!(dy.shape() == saved_.shape()))
       throw shape_error(std::string("adaptrec::layers::") + backend::to_string(kind) +
                         " backward: gradient of shape " + dy.shape().to_string() +
-                        " does not match the forward input " + input_.shape().to_string());
-    Tensor<T> dx(input_.shape());
-    backend::activation_backward(kind, input_, output_, dy, dx);
+                        " does not match the forward input " + saved_.shape().to_string());
+    auto dx = Tensor<T>::uninitialized(saved_.shape());
+    backend::activation_backward(kind, saved_, saved_, dy, dx);
     return dx;
   }
 
  private:
-  Tensor<T> input_;
-  Tensor<T> output_;
+  Tensor<T> saved_;  // y for tanh and sigmoid, x otherwise
 };
 
 }  // namespace detail

@@ -40,9 +40,9 @@ class LayerNorm : public TrainingMode {
       throw shape_error("adaptrec::layers::LayerNorm: input of shape " + x.shape().to_string() +
                         " does not end in dim=" + std::to_string(dim()));
     input_ = x;
-    mean_ = Tensor<T>(Shape{x.rows()});
-    rstd_ = Tensor<T>(Shape{x.rows()});
-    Tensor<T> y(x.shape());
+    mean_ = Tensor<T>::uninitialized(Shape{x.rows()});
+    rstd_ = Tensor<T>::uninitialized(Shape{x.rows()});
+    auto y = Tensor<T>::uninitialized(x.shape());
     backend::layer_norm_forward(x, weight_.value, bias_.value, eps_, y, mean_, rstd_);
     return y;
   }
@@ -50,7 +50,7 @@ class LayerNorm : public TrainingMode {
   // dy: [..., dim] -> dx; weight.grad and bias.grad accumulate when trainable.
   Tensor<T> backward(const Tensor<T>& dy) {
     require_shape(dy, input_.shape(), "adaptrec::layers::LayerNorm::backward");
-    Tensor<T> dx(input_.shape());
+    auto dx = Tensor<T>::uninitialized(input_.shape());
     // The backend always accumulates both parameter gradients; frozen ones go
     // to scratch so their .grad stays untouched.
     Tensor<T> scratch_weight, scratch_bias;

@@ -72,7 +72,7 @@ class Linear : public TrainingMode {
       input_ = Tensor<T>{};
     Shape out_shape = x.shape();
     out_shape[out_shape.rank() - 1] = out_features();
-    Tensor<T> y(out_shape);
+    auto y = Tensor<T>::uninitialized(out_shape);
     backend::gemm(x, backend::Trans::no, weight_.value, backend::Trans::yes, y);
     if (has_bias_) backend::add_row_vector(y, bias_.value);
     if (hook_) hook_->forward(x, y);
@@ -80,7 +80,8 @@ class Linear : public TrainingMode {
   }
 
   // dy: [..., out] -> dx: [..., in]; dW += dy^T x, db += column sums of dy.
-  Tensor<T> backward(const Tensor<T>& dy) {
+  // With InputGradient::skipped, dx is neither computed nor returned.
+  Tensor<T> backward(const Tensor<T>& dy, InputGradient input_gradient = InputGradient::needed) {
     if (dy.rows() != input_rows_ || dy.cols() != out_features())
       throw shape_error("adaptrec::layers::Linear::backward: gradient of shape " +
                         dy.shape().to_string() + " does not match the forward output");
@@ -95,7 +96,8 @@ class Linear : public TrainingMode {
                     T(1));
     }
     if (has_bias_ && bias_.trainable) backend::accumulate_column_sums(d_base, bias_.grad);
-    Tensor<T> dx(input_shape_);
+    if (input_gradient == InputGradient::skipped) return Tensor<T>{};
+    auto dx = Tensor<T>::uninitialized(input_shape_);
     backend::gemm(d_base, backend::Trans::no, weight_.value, backend::Trans::no, dx);
     if (!hooked.d_input.empty()) backend::axpy(T(1), hooked.d_input, dx);
     return dx;

@@ -79,9 +79,9 @@ class MultiHeadSelfAttention : public TrainingMode {
     }
     k_ = to_heads(k, key_heads);
     v_ = to_heads(v, key_heads);
-    probs_ = Tensor<T>(Shape{batch, heads_, seq, keys});
+    probs_ = Tensor<T>::uninitialized(Shape{batch, heads_, seq, keys});
     draw_dropout_mask(probs_.shape());
-    Tensor<T> context(q_.shape());
+    auto context = Tensor<T>::uninitialized(q_.shape());
     backend::attention_forward(q_, k_, v_, prefix_ ? prefixed_mask : key_mask, dropout_mask_,
                                scale(), context, probs_);
     input_shape_ = x.shape();
@@ -89,14 +89,15 @@ class MultiHeadSelfAttention : public TrainingMode {
   }
 
   // dy: [B, S, hidden] -> dx: [B, S, hidden]; the four projections accumulate
-  // their gradients (when trainable).
-  Tensor<T> backward(const Tensor<T>& dy) {
+  // their gradients (when trainable). InputGradient::skipped returns nothing.
+  Tensor<T> backward(const Tensor<T>& dy, InputGradient input_gradient = InputGradient::needed) {
     if (!(dy.shape() == input_shape_))
       throw shape_error("adaptrec::layers::MultiHeadSelfAttention::backward: gradient of shape " +
                         dy.shape().to_string() + " does not match the forward output " +
                         input_shape_.to_string());
     const Tensor<T> d_context = to_heads(output_.backward(dy), q_.shape());
-    Tensor<T> dq(q_.shape()), dk(k_.shape()), dv(v_.shape());
+    auto dq = Tensor<T>::uninitialized(q_.shape()), dk = Tensor<T>::uninitialized(k_.shape()),
+         dv = Tensor<T>::uninitialized(v_.shape());
     backend::attention_backward(q_, k_, v_, probs_, dropout_mask_, d_context, scale(), dq, dk,
                                 dv);
     Tensor<T> dk_rows = from_heads(dk), dv_rows = from_heads(dv);
@@ -109,9 +110,12 @@ class MultiHeadSelfAttention : public TrainingMode {
       dv_rows = detail::split_leading_rows(dv_rows, prefix_length_, d_value_prefix);
       prefix_->backward(d_key_prefix, d_value_prefix);
     }
-    Tensor<T> dx = query_.backward(from_heads(dq));
-    backend::axpy(T(1), key_.backward(dk_rows), dx);
-    backend::axpy(T(1), value_.backward(dv_rows), dx);
+    Tensor<T> dx = query_.backward(from_heads(dq), input_gradient);
+    const Tensor<T> dx_key = key_.backward(dk_rows, input_gradient);
+    const Tensor<T> dx_value = value_.backward(dv_rows, input_gradient);
+    if (input_gradient == InputGradient::skipped) return Tensor<T>{};
+    backend::axpy(T(1), dx_key, dx);
+    backend::axpy(T(1), dx_value, dx);
     return dx;
   }
 
@@ -200,12 +204,12 @@ class MultiHeadSelfAttention : public TrainingMode {
   }
 
   static Tensor<T> to_heads(const Tensor<T>& x, const Shape& head_shape) {
-    Tensor<T> out(head_shape);
+    auto out = Tensor<T>::uninitialized(head_shape);
     backend::split_heads(x, head_shape[1], out);
     return out;
   }
   static Tensor<T> from_heads(const Tensor<T>& x) {
-    Tensor<T> out(Shape{x.dim(0), x.dim(2), x.dim(1) * x.dim(3)});
+    auto out = Tensor<T>::uninitialized(Shape{x.dim(0), x.dim(2), x.dim(1) * x.dim(3)});
     backend::merge_heads(x, out);
     return out;
   }

@@ -121,8 +121,9 @@ class TransformerEncoderLayer : public TrainingMode {
   }
 
   // dy: [B, S, hidden] -> dx: [B, S, hidden]. Each residual connection passes
-  // its gradient straight through and adds the sublayer's.
-  Tensor<T> backward(const Tensor<T>& dy) {
+  // its gradient straight through and adds the sublayer's. InputGradient::
+  // skipped returns nothing and spares the attention's input projections.
+  Tensor<T> backward(const Tensor<T>& dy, InputGradient input_gradient = InputGradient::needed) {
     if (!(dy.shape() == input_shape_))
       throw shape_error("adaptrec::layers::TransformerEncoderLayer::backward: gradient of shape " +
                         dy.shape().to_string() + " does not match the forward output " +
@@ -130,8 +131,15 @@ class TransformerEncoderLayer : public TrainingMode {
     if (options_.pre_layer_norm) {
       Tensor<T> dh = output_layer_norm_.backward(feed_forward_backward(dy));
       backend::axpy(T(1), dy, dh);
+      // The first layer norm sits below the attention: its own gradients need
+      // the attention's input gradient.
+      if (input_gradient == InputGradient::skipped && !any_trainable(attention_layer_norm_)) {
+        attention_.backward(attention_dropout_.backward(dh), InputGradient::skipped);
+        return Tensor<T>{};
+      }
       Tensor<T> dx =
           attention_layer_norm_.backward(attention_.backward(attention_dropout_.backward(dh)));
+      if (input_gradient == InputGradient::skipped) return Tensor<T>{};
       backend::axpy(T(1), dh, dx);
       return dx;
     }
@@ -139,7 +147,8 @@ class TransformerEncoderLayer : public TrainingMode {
     Tensor<T> dh = feed_forward_backward(d_sum2);
     backend::axpy(T(1), d_sum2, dh);
     const Tensor<T> d_sum1 = attention_layer_norm_.backward(dh);
-    Tensor<T> dx = attention_.backward(attention_dropout_.backward(d_sum1));
+    Tensor<T> dx = attention_.backward(attention_dropout_.backward(d_sum1), input_gradient);
+    if (input_gradient == InputGradient::skipped) return Tensor<T>{};
     backend::axpy(T(1), d_sum1, dx);
     return dx;
   }
