@@ -4,29 +4,47 @@
 // Item tower: the item's text ("title (year) | genres") through a frozen
 // pretrained encoder whose top layers carry one LoRA set per scenario (Hu et
 // al., ICLR 2022; peft/scenario_adapters.hpp), mean-pooled and unit-length,
-// projected to `dim` and summed with an item-ID embedding, then a STAR layer
-// (Sheng et al., CIKM 2021, sec. 4.3) with shared and per-scenario weights.
-// User tower: a user-ID embedding shared by all scenarios, through its own
-// STAR layer, so a user's preferences transfer between scenarios while each
-// scenario keeps its own view of them.
+// projected to `dim` and summed with an item-ID embedding, then a STAR
+// network (Sheng et al., CIKM 2021, sec. 4.3) with shared and per-scenario
+// weights. User tower: a user-ID embedding shared by all scenarios, plus
+// (with user_histories) a projection of the mean pooled text of the user's
+// training items in every scenario, through its own STAR network, so a
+// user's preferences transfer between scenarios while each scenario keeps
+// its own view of them.
 //
 // The text encoder's own projection is the identity and frozen: the trainable
 // projection sits here, after the pooled vector, so that while the LoRA sets
 // are still zero (the first training phase) the pooled vectors can be
 // computed once for every item and the encoder skipped altogether.
-#include "multi_scenario_training.hpp"
-
 #include <adaptrec/encoders/item_text_encoder.hpp>
 #include <adaptrec/heads/star.hpp>
 #include <adaptrec/layers/linear.hpp>
 #include <adaptrec/peft/lora.hpp>
 #include <adaptrec/peft/scenario_adapters.hpp>
-
+#include <adaptrec/train/snapshot.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "multi_scenario_training.hpp"
+
 namespace examples {
+
+// A copy of `pretrained` with every dropout probability at zero. The LoRA
+// phase must see the pooled text vectors the first phase cached in eval mode,
+// but ItemTextEncoder keeps what backward needs only in training mode, where
+// the encoder's own dropout (0.1 in all-MiniLM-L6-v2) would perturb them.
+template <class T>
+adaptrec::encoders::Bert<T> without_dropout(adaptrec::encoders::Bert<T> pretrained) {
+  adaptrec::encoders::BertConfig config = pretrained.config();
+  config.hidden_dropout_prob = 0;
+  config.attention_probs_dropout_prob = 0;
+  adaptrec::Rng unused(0);  // every weight is copied below
+  adaptrec::encoders::Bert<T> copy(config, unused, pretrained.has_pooler(), 0,
+                                   adaptrec::encoders::WeightInit::deferred);
+  adaptrec::train::ParameterSnapshot<T>::take(pretrained).restore(copy);
+  return copy;
+}
 
 struct PeftStarOptions {
   index_t dim = 64;
@@ -34,6 +52,9 @@ struct PeftStarOptions {
   index_t num_scenarios = 0;
   adaptrec::peft::LoraOptions lora;  // its layers must be among the encoder's tuned top layers
   std::vector<index_t> star_hidden;  // empty: one star layer per tower
+  // When given (global item ids), a user's vector also adds a projection of
+  // the mean pooled text of the user's training items, in every scenario.
+  UserHistories user_histories;
 };
 
 template <class T = float>
@@ -43,7 +64,8 @@ class PeftStar : public adaptrec::TrainingMode {
 
   // `text` must have been built with output_dim = its text_dim() and
   // fine_tune_top_layers covering options.lora.layers.
-  PeftStar(adaptrec::encoders::ItemTextEncoder<T> text, const PeftStarOptions& o, adaptrec::Rng& rng)
+  PeftStar(adaptrec::encoders::ItemTextEncoder<T> text, const PeftStarOptions& o,
+           adaptrec::Rng& rng)
       : text_(std::move(text)),
         projection_(text_.text_dim(), o.dim, rng),
         item_id_(text_.num_items(), o.dim, rng),
@@ -52,17 +74,17 @@ class PeftStar : public adaptrec::TrainingMode {
         user_star_(star_options(o), rng) {
     const std::string where = "examples::PeftStar: ";
     if (text_.output_dim() != text_.text_dim())
-      throw adaptrec::invalid_argument(where + "the text encoder's output_dim " +
-                                       std::to_string(text_.output_dim()) +
-                                       " must equal its text width " +
-                                       std::to_string(text_.text_dim()));
-    const auto first_tuned =
-        text_.encoder().num_layers() - static_cast<std::size_t>(text_.options().fine_tune_top_layers);
+      throw adaptrec::invalid_argument(
+          where + "the text encoder's output_dim " + std::to_string(text_.output_dim()) +
+          " must equal its text width " + std::to_string(text_.text_dim()));
+    const auto first_tuned = text_.encoder().num_layers() -
+                             static_cast<std::size_t>(text_.options().fine_tune_top_layers);
     for (std::size_t layer : o.lora.layers)
       if (layer < first_tuned)
-        throw adaptrec::invalid_argument(
-            where + "LoRA on layer " + std::to_string(layer) + " would have no effect: layers below " +
-            std::to_string(first_tuned) + " are cached by the text encoder");
+        throw adaptrec::invalid_argument(where + "LoRA on layer " + std::to_string(layer) +
+                                         " would have no effect: layers below " +
+                                         std::to_string(first_tuned) +
+                                         " are cached by the text encoder");
     auto& identity = text_.projection();
     identity.weight().value.fill(T(0));
     for (index_t i = 0; i < text_.text_dim(); ++i) identity.weight().value(i, i) = T(1);
@@ -73,6 +95,11 @@ class PeftStar : public adaptrec::TrainingMode {
     adaptrec::set_trainable(*adapters_, false);
     text_.eval();
     pooled_text_ = text_.forward(iota_ids(text_.num_items()));
+    if (!o.user_histories.items.empty()) {
+      user_text_ = Tensor<T>(adaptrec::Shape{o.num_users, text_.text_dim()});
+      o.user_histories.add_means(iota_ids(o.num_users), pooled_text_, user_text_);
+      user_text_projection_.emplace(text_.text_dim(), o.dim, rng);
+    }
   }
 
   // false: the pooled text vectors are read from the cache (LoRA sets unused
@@ -110,11 +137,21 @@ class PeftStar : public adaptrec::TrainingMode {
   }
 
   Tensor<T> users_forward(const Tensor<index_t>& users, index_t s) {
+    Tensor<T> x = user_id_.forward(users);
+    if (user_text_projection_) {
+      Tensor<T> text(adaptrec::Shape{users.size(), text_.text_dim()});
+      adaptrec::backend::gather_rows(user_text_, users, text);
+      adaptrec::backend::axpy(T(1), user_text_projection_->forward(text), x);
+    }
     user_scenarios_.assign(static_cast<std::size_t>(users.size()), s);
-    return user_star_.forward(user_id_.forward(users), user_scenarios_);
+    return user_star_.forward(x, user_scenarios_);
   }
 
-  void users_backward(const Tensor<T>& du) { user_id_.backward(user_star_.backward(du)); }
+  void users_backward(const Tensor<T>& du) {
+    const Tensor<T> dx = user_star_.backward(du);
+    user_id_.backward(dx);
+    if (user_text_projection_) user_text_projection_->backward(dx);
+  }
 
   // The pretrained encoder, without any LoRA set attached.
   adaptrec::encoders::Bert<T>& detached_encoder() {
@@ -130,6 +167,7 @@ class PeftStar : public adaptrec::TrainingMode {
     projection_.train(on);
     item_star_.train(on);
     user_star_.train(on);
+    if (user_text_projection_) user_text_projection_->train(on);
     adapters_->train(on);
   }
 
@@ -143,6 +181,8 @@ class PeftStar : public adaptrec::TrainingMode {
     item_id_.visit_parameters(f, join_name(prefix, "item_id"));
     item_star_.visit_parameters(f, join_name(prefix, "item_star"));
     user_id_.visit_parameters(f, join_name(prefix, "user_id"));
+    if (user_text_projection_)
+      user_text_projection_->visit_parameters(f, join_name(prefix, "user_text_projection"));
     user_star_.visit_parameters(f, join_name(prefix, "user_star"));
   }
 
@@ -161,7 +201,9 @@ class PeftStar : public adaptrec::TrainingMode {
   adaptrec::layers::Linear<T> projection_;
   adaptrec::layers::Embedding<T> item_id_, user_id_;
   adaptrec::heads::Star<T> item_star_, user_star_;
+  std::optional<adaptrec::layers::Linear<T>> user_text_projection_;
   Tensor<T> pooled_text_;  // [num_items, text_dim], the encoder without LoRA
+  Tensor<T> user_text_;    // [num_users, text_dim], mean pooled text of each user's history
   bool tune_text_ = false;
   std::vector<index_t> item_scenarios_, user_scenarios_;
 };

@@ -10,13 +10,14 @@
 #include <adaptrec/layers/embedding.hpp>
 #include <adaptrec/losses/softmax_cross_entropy.hpp>
 #include <adaptrec/metrics/scenario_ranking.hpp>
-
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "multi_scenario_history.hpp"
 
 namespace examples {
 
@@ -40,11 +41,12 @@ inline std::vector<ScenarioBatch> scenario_batches(const adaptrec::data::MultiSc
   for (const adaptrec::data::ScenarioSplit& s : data.scenarios) {
     if (only >= 0 && s.id != only) continue;
     const auto& train = s.split.train;
-    const std::vector<std::size_t> order =
-        adaptrec::data::shuffled_indices(train.size(), seed * 31 + static_cast<std::uint64_t>(s.id));
+    const std::vector<std::size_t> order = adaptrec::data::shuffled_indices(
+        train.size(), seed * 31 + static_cast<std::uint64_t>(s.id));
     for (std::size_t begin = 0; begin < order.size(); begin += batch_size) {
       const auto n = static_cast<index_t>(std::min(batch_size, order.size() - begin));
-      ScenarioBatch b{s.id, Tensor<index_t>(adaptrec::Shape{n}), Tensor<index_t>(adaptrec::Shape{n})};
+      ScenarioBatch b{s.id, Tensor<index_t>(adaptrec::Shape{n}),
+                      Tensor<index_t>(adaptrec::Shape{n})};
       for (index_t i = 0; i < n; ++i) {
         const auto& r = train[order[begin + static_cast<std::size_t>(i)]];
         b.users[i] = r.user;
@@ -60,38 +62,48 @@ inline std::vector<ScenarioBatch> scenario_batches(const adaptrec::data::MultiSc
   return interleaved;
 }
 
-// A sampled softmax's candidates for one batch: every positive of the batch
-// and uniform draws from the scenario's other items, `limit` in all (or just
-// the positives when they are more). Returns the candidates' global item ids,
-// ascending, and each batch row's label: its positive's place among them.
-inline std::pair<Tensor<index_t>, Tensor<index_t>> sampled_candidates(
-    const ScenarioBatch& batch, const adaptrec::data::ScenarioSplit& scenario, std::size_t limit,
-    adaptrec::Rng& rng) {
+// The items one LoRA step runs through the tuned text layer: every positive
+// of the batch, then uniform draws from the scenario's other items up to
+// `limit` in all. `rows` are their places in the scenario's item list; a
+// drawn item's gradient is weighted by 1 / its inclusion probability, so that
+// the gradient summed over the candidates is an unbiased estimate of the one
+// over all the scenario's items (Horvitz and Thompson, JASA 1952).
+struct TunedCandidates {
+  Tensor<index_t> items, rows;
+  std::vector<float> gradient_weights;
+};
+
+inline TunedCandidates tuned_candidates(const ScenarioBatch& batch,
+                                        const adaptrec::data::ScenarioSplit& scenario,
+                                        std::size_t limit, adaptrec::Rng& rng) {
   const auto n = static_cast<std::size_t>(scenario.num_items());
-  std::vector<char> chosen(n, 0);
-  std::size_t count = 0;
+  std::vector<char> kind(n, 0);  // 0: left out, 1: a positive, 2: drawn
+  std::size_t positives = 0;
   for (index_t i = 0; i < batch.local_items.size(); ++i) {
-    char& c = chosen[static_cast<std::size_t>(batch.local_items[i])];
-    count += c == 0;
-    c = 1;
+    char& k = kind[static_cast<std::size_t>(batch.local_items[i])];
+    positives += k == 0;
+    k = 1;
   }
-  while (count < std::min(limit, n)) {
-    char& c = chosen[adaptrec::data::uniform_below(rng, n)];
-    count += c == 0;
-    c = 1;
+  const std::size_t total = std::max(positives, std::min(limit, n));
+  for (std::size_t count = positives; count < total;) {
+    char& k = kind[adaptrec::data::uniform_below(rng, n)];
+    count += k == 0;
+    if (k == 0) k = 2;
   }
-  Tensor<index_t> items(adaptrec::Shape{static_cast<index_t>(count)});
-  std::vector<index_t> place(n, -1);
+  const float draw_weight =
+      total > positives ? static_cast<float>(n - positives) / static_cast<float>(total - positives)
+                        : 1.0f;
+  TunedCandidates c{Tensor<index_t>(adaptrec::Shape{static_cast<index_t>(total)}),
+                    Tensor<index_t>(adaptrec::Shape{static_cast<index_t>(total)}),
+                    {}};
   index_t next = 0;
   for (std::size_t local = 0; local < n; ++local)
-    if (chosen[local]) {
-      place[local] = next;
-      items[next++] = scenario.items[local];
+    if (kind[local] != 0) {
+      c.items[next] = scenario.items[local];
+      c.rows[next++] = static_cast<index_t>(local);
+      c.gradient_weights.push_back(kind[local] == 1 ? 1.0f : draw_weight);
     }
-  Tensor<index_t> labels(batch.local_items.shape());
-  for (index_t i = 0; i < labels.size(); ++i)
-    labels[i] = place[static_cast<std::size_t>(batch.local_items[i])];
-  return {std::move(items), std::move(labels)};
+  return c;
 }
 
 // Mean softmax cross-entropy of each user's positive among all `items`
@@ -101,7 +113,8 @@ struct FullSoftmax {
   adaptrec::losses::SoftmaxCrossEntropy<T> loss;
   Tensor<T> d_users, d_items;
 
-  T forward_backward(const Tensor<T>& users, const Tensor<T>& items, const Tensor<index_t>& labels) {
+  T forward_backward(const Tensor<T>& users, const Tensor<T>& items,
+                     const Tensor<index_t>& labels) {
     using adaptrec::backend::Trans;
     Tensor<T> logits(adaptrec::Shape{users.rows(), items.rows()});
     adaptrec::backend::gemm(users, Trans::no, items, Trans::yes, logits);
@@ -111,6 +124,31 @@ struct FullSoftmax {
     d_items = Tensor<T>(items.shape());
     adaptrec::backend::gemm(g, Trans::no, items, Trans::no, d_users);
     adaptrec::backend::gemm(g, Trans::yes, users, Trans::no, d_items);
+    return value;
+  }
+};
+
+// The full softmax over a scenario's items when only the candidates' vectors
+// are recomputed: the others come from `cache` [scenario items, dim], taken
+// with the current weights at the start of the epoch. The loss is the same as
+// FullSoftmax's; gradients reach the candidates only (d_candidates).
+template <class T = float>
+struct PartlyCachedSoftmax {
+  FullSoftmax<T> full;
+  Tensor<T> d_candidates;
+
+  T forward_backward(const Tensor<T>& users, const Tensor<T>& cache, const Tensor<T>& candidates,
+                     const TunedCandidates& c, const Tensor<index_t>& local_labels) {
+    Tensor<T> items = cache;
+    const index_t dim = items.cols();
+    for (index_t i = 0; i < c.rows.size(); ++i)
+      std::copy_n(candidates.data() + i * dim, dim, items.data() + c.rows[i] * dim);
+    const T value = full.forward_backward(users, items, local_labels);
+    d_candidates = Tensor<T>(candidates.shape());
+    adaptrec::backend::gather_rows(full.d_items, c.rows, d_candidates);
+    for (index_t i = 0; i < c.rows.size(); ++i)
+      for (index_t k = 0; k < dim; ++k)
+        d_candidates(i, k) *= static_cast<T>(c.gradient_weights[static_cast<std::size_t>(i)]);
     return value;
   }
 };
@@ -128,27 +166,39 @@ inline Tensor<index_t> as_ids(const std::vector<std::int32_t>& values) {
 }
 
 // Matrix factorisation as a two-tower model: a user table and an item table,
-// scored by dot products and trained with a full softmax over the items.
+// scored by dot products and trained with a full softmax over the items. With
+// histories, a user's vector also adds the mean of the user's training items'
+// vectors (multi_scenario_history.hpp).
 template <class T = float>
 class IdTwoTower : public adaptrec::TrainingMode {
  public:
   using scalar_type = T;
-  IdTwoTower(index_t num_users, index_t num_items, index_t dim, adaptrec::Rng& rng)
-      : users_(num_users, dim, rng), items_(num_items, dim, rng), all_items_(iota_ids(num_items)) {}
+  IdTwoTower(index_t num_users, index_t num_items, index_t dim, adaptrec::Rng& rng,
+             UserHistories histories = {})
+      : users_(num_users, dim, rng),
+        items_(num_items, dim, rng),
+        all_items_(iota_ids(num_items)),
+        histories_(std::move(histories)) {}
 
   index_t num_items() const { return items_.num_embeddings(); }
 
   // One step's loss and gradients; labels are item ids of this model's table.
   T train_step(const Tensor<index_t>& users, const Tensor<index_t>& labels) {
-    const Tensor<T> u = users_.forward(users);
+    Tensor<T> u = users_.forward(users);
+    if (uses_histories()) histories_.add_means(users, item_vectors(), u);
     const Tensor<T> v = items_.forward(all_items_);
     const T value = softmax_.forward_backward(u, v, labels);
     users_.backward(softmax_.d_users);
+    if (uses_histories()) histories_.add_mean_gradients(users, softmax_.d_users, softmax_.d_items);
     items_.backward(softmax_.d_items);
     return value;
   }
 
-  const Tensor<T>& user_vectors() const { return users_.weight().value; }
+  Tensor<T> user_vectors() const {
+    Tensor<T> u = users_.weight().value;
+    if (uses_histories()) histories_.add_means(iota_ids(u.rows()), item_vectors(), u);
+    return u;
+  }
   const Tensor<T>& item_vectors() const { return items_.weight().value; }
 
   template <class F>
@@ -158,8 +208,11 @@ class IdTwoTower : public adaptrec::TrainingMode {
   }
 
  private:
+  bool uses_histories() const { return !histories_.items.empty(); }
+
   adaptrec::layers::Embedding<T> users_, items_;
   Tensor<index_t> all_items_;
+  UserHistories histories_;
   FullSoftmax<T> softmax_;
 };
 
