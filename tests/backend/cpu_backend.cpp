@@ -36,6 +36,16 @@ BOOST_AUTO_TEST_CASE(the_environment_chooses_the_starting_backend) {
   BOOST_TEST(backend::to_string(backend::cpu_backend()) == expected);
 }
 
+BOOST_AUTO_TEST_CASE(a_limited_isa_is_named_in_the_description) {
+  // ctest also runs this family with ONEDNN_MAX_CPU_ISA=SSE41, the path a CPU
+  // without AVX2 takes; the GEMM tests then check that path's results.
+  const char* isa = std::getenv("ONEDNN_MAX_CPU_ISA");
+  if (!backend::onednn_built || !isa || std::string(isa) != "SSE41") return;
+  adaptrec_test::CpuBackendScope scope(CpuBackend::onednn);
+  const std::string line = backend::cpu_backend_description();
+  BOOST_TEST(line.find("sse41") != std::string::npos, line);
+}
+
 BOOST_AUTO_TEST_CASE(selection_is_scoped_and_described) {
   for (CpuBackend b : adaptrec_test::built_cpu_backends()) {
     adaptrec_test::CpuBackendScope scope(b);
