@@ -12,8 +12,13 @@
 #include <adaptrec/backend/cpu/heads.hpp>
 #include <adaptrec/backend/cpu/layer_norm.hpp>
 #include <adaptrec/backend/cpu/normalize.hpp>
+#include <adaptrec/backend/cpu/packed_linear.hpp>
 #include <adaptrec/backend/cpu/softmax.hpp>
+#include <adaptrec/backend/packed_weight.hpp>
 #include <adaptrec/core/tensor.hpp>
+#if ADAPTREC_WITH_ONEDNN
+#include <adaptrec/backend/onednn/matmul.hpp>
+#endif
 
 #include <string>
 #include <vector>
@@ -84,6 +89,46 @@ void batched_gemm(const Tensor<T>& a, Trans ta, const Tensor<T>& b, Trans tb, Te
   detail::require_cpu("batched_gemm", a, b, c);
   cpu::batched_gemm(a.data(), trans_a, b.data(), trans_b, c.data(), a.dim(0), m, n, k, alpha,
                     beta);
+}
+
+// What packed_linear fuses after its GEMM, in this order:
+// y = activation(alpha * x W^T + bias) + residual.
+template <class T>
+struct LinearEpilogue {
+  T alpha = T(1);
+  const Tensor<T>* bias = nullptr;      // [out]
+  Activation activation = Activation::identity;
+  const Tensor<T>* residual = nullptr;  // shaped like y
+};
+
+// y = epilogue(x W^T) with W packed in its precision (fp32, bf16 or int8),
+// x [..., in] and y [..., out]. Runs on oneDNN when it is selected and has a
+// kernel for the case, otherwise on Eigen over the same rounded or
+// quantized numbers. y is only written.
+template <class T>
+void packed_linear(const Tensor<T>& x, const PackedWeight<T>& w, Tensor<T>& y,
+                   const LinearEpilogue<T>& e = {}) {
+  if (w.empty()) throw invalid_argument("adaptrec::backend::packed_linear: the weight is not packed");
+  if (x.rank() < 1 || x.cols() != w.in_features() || y.rows() != x.rows() ||
+      y.cols() != w.out_features())
+    throw shape_error(detail::shapes("packed_linear", {x.shape(), Shape{w.out_features(), w.in_features()}, y.shape()}) +
+                      " (" + w.name() + ")");
+  if (e.bias && e.bias->size() != w.out_features())
+    throw shape_error(detail::shapes("packed_linear", {e.bias->shape()}) + ": bias of " + w.name() +
+                      " must have " + std::to_string(w.out_features()) + " elements");
+  if (e.residual && !(e.residual->shape() == y.shape()))
+    throw shape_error(detail::shapes("packed_linear", {e.residual->shape(), y.shape()}) +
+                      ": the residual must be shaped like the output (" + w.name() + ")");
+  detail::require_cpu("packed_linear", x, y);
+  const Epilogue<T> raw{e.alpha, e.bias ? e.bias->data() : nullptr, e.activation,
+                        e.residual ? e.residual->data() : nullptr};
+#if ADAPTREC_WITH_ONEDNN
+  if constexpr (std::is_same_v<T, float>)
+    if (cpu_backend() == CpuBackend::onednn &&
+        onednn::packed_linear(x.data(), x.rows(), w, y.data(), raw))
+      return;
+#endif
+  cpu::eigen_packed_linear(x.data(), x.rows(), w, y.data(), raw);
 }
 
 template <class T>

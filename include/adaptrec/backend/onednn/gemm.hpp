@@ -61,6 +61,18 @@ inline std::string effective_isa() {
   }
 }
 
+// Whether oneDNN's int8 kernels here sum u8 x s8 products straight into
+// int32 (AVX-512 VNNI, AVX-VNNI, AMX). Without it (AVX2, plain AVX-512) they
+// go through vpmaddubsw, which saturates a pair of products in int16, so
+// weights must stay within 7 bits (backend/packed_weight.hpp).
+inline bool has_int8_dot_product() {
+  const auto isa = static_cast<unsigned>(dnnl_get_effective_cpu_isa());
+  const auto has = [isa](dnnl_cpu_isa_t feature) {
+    return (isa & static_cast<unsigned>(feature)) == static_cast<unsigned>(feature);
+  };
+  return has(dnnl_cpu_isa_avx512_core_vnni) || has(dnnl_cpu_isa_avx2_vnni);
+}
+
 inline std::string version() {
   const dnnl_version_t* v = dnnl_version();
   return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);

@@ -1,0 +1,49 @@
+#pragma once
+// What follows a GEMM y = x W^T in a fused linear layer, on the CPU:
+//
+//   y[r, c] = act(alpha * row_scale[r] * col_scale[c] * (acc[r, c] - col_offset[c]) + bias[c])
+//             + residual[r, c]
+//
+// row_scale, col_scale and col_offset only come in for int8 (the activation
+// and weight scales, and the correction for inputs stored as q + 128); any
+// pointer may be null, meaning 1, 1, 0, no bias and no residual.
+#include <adaptrec/backend/cpu/elementwise.hpp>
+#include <adaptrec/backend/cpu/parallel.hpp>
+
+namespace adaptrec::backend {
+
+// The user-facing part: what a layer asks to be fused after its GEMM.
+template <class T>
+struct Epilogue {
+  T alpha = T(1);            // scales x W^T first
+  const T* bias = nullptr;   // [n], added next
+  Activation activation = Activation::identity;
+  const T* residual = nullptr;  // [m, n], added last
+};
+
+namespace cpu {
+
+template <class T>
+void apply_epilogue(T* y, index_t m, index_t n, const Epilogue<T>& e, const T* row_scale = nullptr,
+                    const T* col_scale = nullptr, const T* col_offset = nullptr) {
+  const bool plain = e.alpha == T(1) && !row_scale && !col_scale && !col_offset;
+  if (plain && !e.bias && e.activation == Activation::identity && !e.residual) return;
+  parallel_for(m, 2 * n, [&](index_t r) {
+    T* row = y + r * n;
+    if (!plain) {
+      const T s = e.alpha * (row_scale ? row_scale[r] : T(1));
+      for (index_t c = 0; c < n; ++c)
+        row[c] = s * (col_scale ? col_scale[c] : T(1)) * (row[c] - (col_offset ? col_offset[c] : T(0)));
+    }
+    if (e.bias)
+      for (index_t c = 0; c < n; ++c) row[c] += e.bias[c];
+    if (e.activation != Activation::identity) activation_forward(e.activation, row, row, n);
+    if (e.residual) {
+      const T* res = e.residual + r * n;
+      for (index_t c = 0; c < n; ++c) row[c] += res[c];
+    }
+  });
+}
+
+}  // namespace cpu
+}  // namespace adaptrec::backend
