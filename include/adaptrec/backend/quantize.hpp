@@ -96,4 +96,27 @@ void quantize_rows(const T* x, index_t rows, index_t cols, bool per_row, T share
   });
 }
 
+// Asymmetric uint8 quantization of each row: x ~ (q - zero_point) * scale
+// with q in [0, 255] covering [min(x, 0), max(x, 0)], so a row of skewed
+// values (after GELU, say) uses all 256 levels instead of half of them.
+// The zero point is an integer, so 0 is represented exactly.
+template <class T>
+void quantize_rows_asymmetric(const T* x, index_t rows, index_t cols, std::uint8_t* q,
+                              T* row_scales, T* row_zero_points, const std::string& what) {
+  finite_abs_max(x, rows * cols, what);  // NaN is refused before the parallel pass
+  cpu::parallel_for(rows, cols, [&](index_t r) {
+    const T* row = x + r * cols;
+    T low = T(0), high = T(0);
+    for (index_t c = 0; c < cols; ++c) low = std::min(low, row[c]), high = std::max(high, row[c]);
+    const T scale = high > low ? (high - low) / T(255) : T(1);
+    const T zero_point = std::clamp(std::nearbyint(-low / scale), T(0), T(255));
+    row_scales[r] = scale;
+    row_zero_points[r] = zero_point;
+    const T inverse = T(1) / scale;
+    for (index_t c = 0; c < cols; ++c)
+      q[r * cols + c] = static_cast<std::uint8_t>(
+          std::clamp(std::nearbyint(row[c] * inverse) + zero_point, T(0), T(255)));
+  });
+}
+
 }  // namespace adaptrec::backend

@@ -233,6 +233,46 @@ class Bert {
     for (std::size_t i = 0; i < n; ++i) set_trainable(layers_[i], false);
   }
 
+  // f(name, linear) for every Linear layer, named as its parameters are.
+  template <class F>
+  void for_each_linear(F&& f) {
+    for (std::size_t i = 0; i < layers_.size(); ++i)
+      layers_[i].for_each_linear(f, "encoder.layer." + std::to_string(i));
+    if (pooler_) f(std::string("pooler.dense"), pooler_->dense());
+  }
+
+  // Serving precision for every Linear layer (layers/linear.hpp): bf16 or
+  // int8 weights converted once, fp32 on oneDNN's reordered layout, kept
+  // until set again or clear_precision. Embeddings, layer norms and the
+  // attention's score GEMMs stay in float32. Calibrated int8 takes each
+  // layer's range from calibrate() unless options give one.
+  void set_precision(backend::Precision precision, const backend::Int8Options& int8 = {}) {
+    for_each_linear([&](const std::string& name, layers::Linear<T>& l) {
+      l.set_precision(precision, int8, name);
+    });
+  }
+  void clear_precision() {
+    for_each_linear([](const std::string&, layers::Linear<T>& l) { l.clear_precision(); });
+  }
+  backend::Precision precision() {
+    backend::Precision p = backend::Precision::fp32;
+    for_each_linear([&](const std::string&, layers::Linear<T>& l) { p = l.precision(); });
+    return p;
+  }
+  // Records every Linear layer's input range over forwards of `sample`, for
+  // set_precision(int8, {.activations = calibrated}).
+  void calibrate(const std::vector<text::TokenBatch>& sample) {
+    for_each_linear([](const std::string&, layers::Linear<T>& l) { l.observe_input_range(true); });
+    const bool was_training = training_;
+    train(false);
+    for (const auto& batch : sample) {
+      const Tensor<T> hidden = forward(batch);
+      if (pooler_) pooler_->forward(hidden);
+    }
+    train(was_training);
+    for_each_linear([](const std::string&, layers::Linear<T>& l) { l.observe_input_range(false); });
+  }
+
   void train(bool on = true) {
     training_ = on;
     embeddings_.train(on);

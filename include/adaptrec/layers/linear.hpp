@@ -2,11 +2,20 @@
 // Fully connected layer y = x W^T + b, with W stored [out, in] as in PyTorch
 // and Hugging Face checkpoints (names `weight`, `bias`). A LinearHook (LoRA,
 // an adapter) may be attached to adapt the output of a frozen layer.
+//
+// set_precision(bf16 or int8, or fp32 on oneDNN's reordered layout) packs the
+// weight once (backend/packed_weight.hpp); forward then multiplies the packed
+// copy whenever the weight cannot change under it: while the weight is
+// frozen, or in eval mode. The copy is remade on set_precision, merge_hook,
+// unmerge_hook and on entering eval mode; change `weight().value` by hand
+// only before set_precision (or call it again). Backward always uses the
+// float weight.
 #include <adaptrec/backend/ops.hpp>
 #include <adaptrec/core/module.hpp>
 #include <adaptrec/core/random.hpp>
 #include <adaptrec/layers/linear_hook.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -47,15 +56,52 @@ class Linear : public TrainingMode {
   }
   void detach_hook() { hook_ = nullptr; }
 
+  // Packs the weight for `precision` (see the top of this file). For int8
+  // with calibrated activations and no range given, the range observed
+  // since observe_input_range(true) is used.
+  void set_precision(backend::Precision precision, backend::Int8Options int8 = {},
+                     const std::string& name = "Linear") {
+    if (precision == backend::Precision::int8 &&
+        int8.activations == backend::ActivationScaling::calibrated &&
+        int8.calibrated_input_abs_max == 0) {
+      if (observed_input_abs_max_ < 0)
+        throw invalid_argument("adaptrec::layers::Linear::set_precision: " + name +
+                               ": calibrated int8 needs an input range; run forwards with "
+                               "observe_input_range(true) first, or give one");
+      int8.calibrated_input_abs_max = static_cast<double>(observed_input_abs_max_);
+    }
+    packed_ = backend::PackedWeight<T>(weight_.value, precision, int8, name);
+    packed_name_ = name;
+    int8_options_ = int8;
+  }
+  // Back to the float training path.
+  void clear_precision() { packed_ = backend::PackedWeight<T>(); }
+  bool has_packed_weight() const { return !packed_.empty(); }
+  backend::Precision precision() const {
+    return packed_.empty() ? backend::Precision::fp32 : packed_.precision();
+  }
+  const backend::PackedWeight<T>& packed_weight() const { return packed_; }
+
+  // While on, forward records the largest input magnitude, for calibrated int8.
+  void observe_input_range(bool on) {
+    observing_ = on;
+    if (on) observed_input_abs_max_ = T(-1);
+  }
+  T observed_input_abs_max() const { return observed_input_abs_max_; }
+
   // Folds a mergeable hook (LoRA) into the weight; forward then runs the plain
   // layer. unmerge_hook restores the weight.
   void merge_hook() {
     if (!hook_ || !hook_->mergeable())
       throw invalid_argument("adaptrec::layers::Linear::merge_hook: no mergeable hook attached");
     if (!hook_->merged()) hook_->merge_into(weight_.value);
+    repack();
   }
   void unmerge_hook() {
-    if (hook_ && hook_->merged()) hook_->unmerge_from(weight_.value);
+    if (hook_ && hook_->merged()) {
+      hook_->unmerge_from(weight_.value);
+      repack();
+    }
   }
 
   // x: [..., in] -> [..., out]
@@ -72,10 +118,46 @@ class Linear : public TrainingMode {
       input_ = Tensor<T>{};
     Shape out_shape = x.shape();
     out_shape[out_shape.rank() - 1] = out_features();
+    if (observing_) {
+      const T m = backend::finite_abs_max(x.data(), x.size(), "the input of " + packed_name_);
+      observed_input_abs_max_ = std::max(observed_input_abs_max_, m);
+    }
     auto y = Tensor<T>::uninitialized(out_shape);
-    backend::gemm(x, backend::Trans::no, weight_.value, backend::Trans::yes, y);
-    if (has_bias_) backend::add_row_vector(y, bias_.value);
+    if (uses_packed_weight()) {
+      backend::packed_linear(x, packed_, y, {.bias = has_bias_ ? &bias_.value : nullptr});
+    } else {
+      backend::gemm(x, backend::Trans::no, weight_.value, backend::Trans::yes, y);
+      if (has_bias_) backend::add_row_vector(y, bias_.value);
+    }
     if (hook_) hook_->forward(x, y);
+    return y;
+  }
+
+  // Inference only: activation(x W^T + b) + residual in one pass where the
+  // packed kernel can fuse it (no hook attached), else in steps.
+  Tensor<T> forward_fused(const Tensor<T>& x, backend::Activation activation,
+                          const Tensor<T>* residual = nullptr) {
+    if (is_training())
+      throw error("adaptrec::layers::Linear::forward_fused: inference only; use forward in training");
+    if (uses_packed_weight() && !hook_ && !observing_) {
+      if (x.rank() < 1 || x.cols() != in_features())
+        throw shape_error("adaptrec::layers::Linear: input of shape " + x.shape().to_string() +
+                          " does not end in in_features=" + std::to_string(in_features()));
+      input_shape_ = x.shape();
+      input_rows_ = x.rows();
+      input_ = Tensor<T>{};
+      Shape out_shape = x.shape();
+      out_shape[out_shape.rank() - 1] = out_features();
+      auto y = Tensor<T>::uninitialized(out_shape);
+      backend::packed_linear(x, packed_, y,
+                             {.bias = has_bias_ ? &bias_.value : nullptr,
+                              .activation = activation,
+                              .residual = residual});
+      return y;
+    }
+    Tensor<T> y = forward(x);
+    if (activation != backend::Activation::identity) backend::activation_forward(activation, y, y);
+    if (residual) backend::axpy(T(1), *residual, y);
     return y;
   }
 
@@ -114,12 +196,23 @@ class Linear : public TrainingMode {
   }
 
   void train(bool on = true) {
+    // Training may have moved the weight: serve what it is now.
+    if (!on && training_ && weight_.trainable) repack();
     training_ = on;
     if (hook_) hook_->train(on);
   }
   void eval() { train(false); }
 
  private:
+  bool uses_packed_weight() const {
+    return !packed_.empty() && (!weight_.trainable || !is_training());
+  }
+  void repack() {
+    if (!packed_.empty())
+      packed_ = backend::PackedWeight<T>(weight_.value, packed_.precision(), int8_options_,
+                                         packed_name_);
+  }
+
   Parameter<T> weight_;
   Parameter<T> bias_;
   bool has_bias_;
@@ -127,6 +220,11 @@ class Linear : public TrainingMode {
   Tensor<T> input_;  // empty while the weight is frozen
   Shape input_shape_;
   index_t input_rows_ = -1;  // -1 until the first forward
+  backend::PackedWeight<T> packed_;  // empty: the float path
+  backend::Int8Options int8_options_;
+  std::string packed_name_ = "Linear";
+  bool observing_ = false;
+  T observed_input_abs_max_ = T(-1);  // -1: nothing observed
 };
 
 }  // namespace adaptrec::layers

@@ -130,6 +130,15 @@ class MultiHeadSelfAttention : public TrainingMode {
     output_.visit_parameters(f, join_name(prefix, "output.dense"));
   }
 
+  // f(name, linear) for each projection, named as visit_parameters names them.
+  template <class F>
+  void for_each_linear(F&& f, const std::string& prefix) {
+    f(join_name(prefix, "self.query"), query_);
+    f(join_name(prefix, "self.key"), key_);
+    f(join_name(prefix, "self.value"), value_);
+    f(join_name(prefix, "output.dense"), output_);
+  }
+
   void train(bool on = true) {
     training_ = on;
     query_.train(on);

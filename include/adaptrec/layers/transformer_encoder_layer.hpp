@@ -108,6 +108,7 @@ class TransformerEncoderLayer : public TrainingMode {
       Tensor<T> h = attention_dropout_.forward(
           attention_.forward(attention_layer_norm_.forward(x), key_mask));
       backend::axpy(T(1), x, h);
+      if (serving()) return fused_feed_forward(output_layer_norm_.forward(h), h);
       Tensor<T> y = feed_forward(output_layer_norm_.forward(h));
       backend::axpy(T(1), h, y);
       return y;
@@ -115,6 +116,7 @@ class TransformerEncoderLayer : public TrainingMode {
     Tensor<T> h = attention_dropout_.forward(attention_.forward(x, key_mask));
     backend::axpy(T(1), x, h);
     h = attention_layer_norm_.forward(h);
+    if (serving()) return output_layer_norm_.forward(fused_feed_forward(h, h));
     Tensor<T> y = feed_forward(h);
     backend::axpy(T(1), h, y);
     return output_layer_norm_.forward(y);
@@ -164,6 +166,13 @@ class TransformerEncoderLayer : public TrainingMode {
     output_layer_norm_.visit_parameters(f, join_name(prefix, "output.LayerNorm"));
   }
 
+  template <class F>
+  void for_each_linear(F&& f, const std::string& prefix) {
+    attention_.for_each_linear(f, join_name(prefix, "attention"));
+    f(join_name(prefix, "intermediate.dense"), intermediate_);
+    f(join_name(prefix, "output.dense"), output_);
+  }
+
   void train(bool on = true) {
     training_ = on;
     attention_.train(on);
@@ -182,6 +191,14 @@ class TransformerEncoderLayer : public TrainingMode {
   Tensor<T> feed_forward(const Tensor<T>& x) {
     return output_dropout_.forward(
         output_.forward(activation_.forward(intermediate_.forward(x))));
+  }
+  // x + W2 act(W1 x' + b1) + b2 at inference with packed weights: the
+  // activation and the residual fused into the GEMMs' epilogues, dropout
+  // being the identity. Nothing is kept for backward.
+  bool serving() const { return !is_training() && intermediate_.has_packed_weight(); }
+  Tensor<T> fused_feed_forward(const Tensor<T>& x, const Tensor<T>& residual) {
+    return output_.forward_fused(intermediate_.forward_fused(x, activation_.kind()),
+                                 backend::Activation::identity, &residual);
   }
   Tensor<T> feed_forward_backward(const Tensor<T>& dy) {
     return intermediate_.backward(

@@ -9,22 +9,29 @@
 #include <adaptrec/backend/packed_weight.hpp>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace adaptrec::backend::cpu {
 
-// The scales int8 inputs get: one per row, or the same for every row.
+// Int8 inputs as the u8 x s8 kernels read them: x[r, :] ~ (q[r, :] -
+// zero_point[r]) * scale[r]. Per token, each row is quantized asymmetrically
+// over its own range; per tensor or calibrated, symmetrically with one scale
+// and the zero point 128.
 template <class T>
-void quantize_int8_inputs(const T* x, index_t m, index_t k, const PackedWeight<T>& w, int offset,
-                          auto* q, T* row_scales) {
-  const bool per_row = w.activation_scaling() == ActivationScaling::per_token;
-  const T shared = w.activation_scaling() == ActivationScaling::calibrated ? w.input_scale() : T(0);
-  // A calibrated range of zero means every input is zero: any scale will do.
-  const T given = w.activation_scaling() == ActivationScaling::calibrated && !(shared > T(0))
-                      ? T(1)
-                      : shared;
-  quantize_rows(x, m, k, per_row, given, int8_activation_levels, offset, q, row_scales,
-                "adaptrec::backend::packed_linear: the input of " + w.name());
+void quantize_int8_inputs(const T* x, index_t m, index_t k, const PackedWeight<T>& w,
+                          std::uint8_t* q, T* row_scales, T* row_zero_points) {
+  const std::string what = "adaptrec::backend::packed_linear: the input of " + w.name();
+  if (w.activation_scaling() == ActivationScaling::per_token) {
+    quantize_rows_asymmetric(x, m, k, q, row_scales, row_zero_points, what);
+    return;
+  }
+  T scale = T(0);  // found from x
+  if (w.activation_scaling() == ActivationScaling::calibrated)
+    // A calibrated range of zero means every input is zero: any scale will do.
+    scale = w.input_scale() > T(0) ? w.input_scale() : T(1);
+  quantize_rows(x, m, k, false, scale, int8_activation_levels, 128, q, row_scales, what);
+  for (index_t r = 0; r < m; ++r) row_zero_points[r] = T(128);
 }
 
 template <class T>
@@ -42,10 +49,11 @@ void eigen_packed_linear(const T* x, index_t m, const PackedWeight<T>& w, T* y,
       break;
     }
     case Precision::int8: {
-      std::vector<std::int8_t> qx(static_cast<std::size_t>(m * k));
-      std::vector<T> row_scales(static_cast<std::size_t>(m));
-      quantize_int8_inputs(x, m, k, w, 0, qx.data(), row_scales.data());
-      const std::vector<T> xf(qx.begin(), qx.end());
+      std::vector<std::uint8_t> q(static_cast<std::size_t>(m * k));
+      std::vector<T> row_scales(static_cast<std::size_t>(m)), zero_points(static_cast<std::size_t>(m));
+      quantize_int8_inputs(x, m, k, w, q.data(), row_scales.data(), zero_points.data());
+      std::vector<T> xf(q.size());
+      for (index_t i = 0; i < m * k; ++i) xf[i] = T(q[i]) - zero_points[i / k];
       const std::vector<T> wf(w.quantized().begin(), w.quantized().end());
       eigen_gemm(xf.data(), false, wf.data(), true, y, m, n, k, T(1), T(0));
       apply_epilogue(y, m, n, e, row_scales.data(), w.weight_scales().data());

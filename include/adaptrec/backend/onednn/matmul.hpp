@@ -333,7 +333,7 @@ inline bool packed_linear(const float* x, index_t m, const PackedWeight<float>& 
     return true;
   }
 
-  // int8: inputs as q + 128 in u8 (the fast kernels' layout), weights in s8.
+  // int8: inputs in u8 with a zero point (the fast kernels' layout), weights in s8.
   // Without VNNI, weights beyond 7 bits would saturate: leave them to Eigen.
   if (w.weight_levels() > 63 && !has_int8_dot_product()) return false;
   const bool per_token = w.activation_scaling() == ActivationScaling::per_token;
@@ -343,21 +343,22 @@ inline bool packed_linear(const float* x, index_t m, const PackedWeight<float>& 
   const dnnl_primitive_t prim = matmul_for(w, dnnl_u8, dnnl_s8, sig);
   if (!prim) return false;
   std::vector<std::uint8_t> q(static_cast<std::size_t>(m * k));
-  std::vector<float> row_scales(static_cast<std::size_t>(m));
-  cpu::quantize_int8_inputs(x, m, k, w, 128, q.data(), row_scales.data());
-  // sum_i (q_x + 128) q_w = acc + 128 * (row sum of q_w): the offset to take off.
+  std::vector<float> row_scales(static_cast<std::size_t>(m)), zero_points(static_cast<std::size_t>(m));
+  cpu::quantize_int8_inputs(x, m, k, w, q.data(), row_scales.data(), zero_points.data());
+  // sum_i (q_x - z) q_w = acc - z * (row sum of q_w): the offset to take off.
   std::vector<float> offsets(static_cast<std::size_t>(n));
-  for (index_t o = 0; o < n; ++o) offsets[o] = 128.0f * static_cast<float>(w.quantized_row_sums()[o]);
+  for (index_t o = 0; o < n; ++o) offsets[o] = static_cast<float>(w.quantized_row_sums()[o]);
   if (per_token) {
     execute_matmul(prim, w, sig, dnnl_u8, q.data(), y, nullptr, 0, nullptr, nullptr);
-    cpu::apply_epilogue(y, m, n, e, row_scales.data(), w.weight_scales().data(), offsets.data());
+    cpu::apply_epilogue(y, m, n, e, row_scales.data(), w.weight_scales().data(), offsets.data(),
+                        zero_points.data());
     return true;
   }
   // One input scale: fold everything into per-column scales and a shifted bias.
   std::vector<float> scales(static_cast<std::size_t>(n)), bias(static_cast<std::size_t>(n));
   for (index_t o = 0; o < n; ++o) {
     scales[o] = e.alpha * row_scales[0] * w.weight_scales()[o];
-    bias[o] = (e.bias ? e.bias[o] : 0.0f) - scales[o] * offsets[o];
+    bias[o] = (e.bias ? e.bias[o] : 0.0f) - scales[o] * zero_points[0] * offsets[o];
   }
   execute_matmul(prim, w, sig, dnnl_u8, q.data(), y, scales.data(), n, bias.data(), e.residual);
   return true;
