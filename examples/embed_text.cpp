@@ -55,6 +55,8 @@ int run(int argc, char** argv) {
        {"max-len", {"128", "longest token sequence, [CLS] and [SEP] included; longer is truncated"}},
        {"batch", {"32", "sentences per forward pass"}},
        {"normalize", {"0", "1 to scale each embedding to unit L2 norm"}},
+       {"precision", {"fp32", "fp32, bf16 or int8: the weights' format for the encoder's GEMMs"}},
+       {"int8-activations", {"per_token", "with int8: per_token or per_tensor input scales"}},
        {"threads", {"1", "CPU threads"}}});
   if (!cli.parse(argc, argv)) return 0;
   const std::string model_dir = cli.text("model");
@@ -68,6 +70,11 @@ int run(int argc, char** argv) {
   const auto tokenizer = text::BertTokenizer::from_pretrained(model_dir);
   auto model = encoders::load_bert<float>(model_dir);
   model.eval();
+  const auto precision = backend::parse_precision(cli.text("precision"), "--precision");
+  if (precision != backend::Precision::fp32)
+    model.set_precision(precision, {.activations = backend::parse_activation_scaling(
+                                        cli.text("int8-activations"), "--int8-activations")});
+  std::cerr << "embed_text: encoder GEMMs in " << backend::to_string(precision) << '\n';
   if (max_length > model.config().max_position_embeddings)
     throw invalid_argument("--max-len " + std::to_string(max_length) + " exceeds the model's " +
                            std::to_string(model.config().max_position_embeddings) + " positions");
