@@ -172,9 +172,17 @@ double forward_flops(const encoders::BertConfig& c, index_t batch, index_t seq) 
   return static_cast<double>(c.num_hidden_layers) * 2.0 * bs * (4.0 * h * h + 2.0 * h * i + 2.0 * s * h);
 }
 
-void encoder_forward(benchmark::State& state, ModelKind model_kind, BatchKind batch_kind) {
+void encoder_forward(benchmark::State& state, ModelKind model_kind, BatchKind batch_kind,
+                     backend::Precision precision) {
   set_num_threads(static_cast<int>(state.range(0)));
   encoders::Bert<float>& encoder = model(model_kind);
+  // Packing converts every weight: once per precision, not per run.
+  if (encoder.precision() != precision) {
+    if (precision == backend::Precision::fp32)
+      encoder.clear_precision();
+    else
+      encoder.set_precision(precision);
+  }
   const text::TokenBatch batch = make_batch(batch_kind);
   index_t real_tokens = 0;
   for (const index_t m : batch.attention_mask) real_tokens += m;
@@ -282,8 +290,14 @@ int main(int argc, char** argv) {
   for (const ModelKind m : {ModelKind::minilm_l6, ModelKind::bert_base})
     for (const BatchKind b : {BatchKind::full_128, BatchKind::titles_pad128, BatchKind::titles_longest}) {
       if (!minilm && (m == ModelKind::minilm_l6 || b != BatchKind::full_128)) continue;
-      register_threaded(std::string("encoder_forward/") + to_string(m) + "/" + to_string(b),
-                        [m, b](benchmark::State& state) { encoder_forward(state, m, b); }, true);
+      // encoder_forward/... is float32; encoder_forward_bf16/... and
+      // encoder_forward_int8/... serve the same model with packed weights.
+      for (const auto p : {backend::Precision::fp32, backend::Precision::bf16, backend::Precision::int8}) {
+        const std::string suffix = p == backend::Precision::fp32 ? "" : std::string("_") + backend::to_string(p);
+        register_threaded("encoder_forward" + suffix + "/" + to_string(m) + "/" + to_string(b),
+                          [m, b, p](benchmark::State& state) { encoder_forward(state, m, b, p); },
+                          true);
+      }
     }
   if (minilm) register_threaded("tokenizer/encode_batch/titles_100k", tokenizer_encode_batch);
   for (const auto& [model_name, hidden, intermediate] :

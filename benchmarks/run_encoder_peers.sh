@@ -55,7 +55,7 @@ PY
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # The adaptrec filter: the chosen models and cases, and the tokenizer.
-filter="^(encoder_forward/(${models//,/|})/(${cases//,/|})|tokenizer/)"
+filter="^(encoder_forward(_bf16|_int8)?/(${models//,/|})/(${cases//,/|})|tokenizer/)"
 for t in $threads; do
   "$build/benchmarks/bench_encoder_forward" --benchmark_filter="$filter.*/threads:$t/" \
     --benchmark_repetitions="$repeats" --benchmark_min_time=0.5 \
@@ -79,10 +79,13 @@ for t in threads:
         by_name.setdefault(r["run_name"], []).append(r)
     for name, reps in by_name.items():
         parts = name.split("/")
-        key = ("encoder_forward", parts[1], parts[2], t) if parts[0] == "encoder_forward" \
+        is_encoder = parts[0].startswith("encoder_forward")
+        key = ("encoder_forward", parts[1], parts[2], t) if is_encoder \
             else ("tokenizer", "tokenizer", "titles_100k", t)
-        rows.setdefault(key, {})["adaptrec"] = (statistics.median(r["real_time"] for r in reps),
-                                                statistics.median(r["cpu_time"] for r in reps))
+        # encoder_forward_bf16 -> adaptrec_bf16; plain encoder_forward is float32.
+        side = "adaptrec" + parts[0][len("encoder_forward"):] if is_encoder else "adaptrec"
+        rows.setdefault(key, {})[side] = (statistics.median(r["real_time"] for r in reps),
+                                          statistics.median(r["cpu_time"] for r in reps))
     with open(f"{results}/peers_{t}.jsonl") as f:
         for line in f:
             p = json.loads(line)
@@ -93,7 +96,7 @@ for t in threads:
 peers = backends + ["hf_fast"]
 print("Milliseconds per batch of 32 (tokenizer: per 100,000 titles), median wall / process CPU;")
 print("ratio = adaptrec / peer (below 1: adaptrec faster), on wall-clock and on CPU time.")
-header = f"{'model':<10} {'case':<15} {'thr':>3} {'adaptrec':>17}"
+header = f"{'model':<10} {'case':<15} {'thr':>3} {'ours':<13} {'ms':>17}"
 for p in peers:
     header += f" {p:>17} {'ratio':>11}"
 print(header)
@@ -101,13 +104,16 @@ for key in sorted(rows):
     sides = rows[key]
     if "adaptrec" not in sides:
         continue
-    a = sides["adaptrec"]
-    line = f"{key[1]:<10} {key[2]:<15} {key[3]:>3} {a[0]:>8.1f}/{a[1]:>8.1f}"
-    for p in peers:
-        if p in sides:
-            w, c = sides[p]
-            line += f" {w:>8.1f}/{c:>8.1f} {a[0] / w:>5.2f}/{a[1] / c:>5.2f}"
-        else:
-            line += f" {'-':>17} {'-':>11}"
-    print(line)
+    for ours in ("adaptrec", "adaptrec_bf16", "adaptrec_int8"):
+        if ours not in sides:
+            continue
+        a = sides[ours]
+        line = f"{key[1]:<10} {key[2]:<15} {key[3]:>3} {ours:<13} {a[0]:>8.1f}/{a[1]:>8.1f}"
+        for p in peers:
+            if p in sides:
+                w, c = sides[p]
+                line += f" {w:>8.1f}/{c:>8.1f} {a[0] / w:>5.2f}/{a[1] / c:>5.2f}"
+            else:
+                line += f" {'-':>17} {'-':>11}"
+        print(line)
 PY

@@ -159,6 +159,7 @@ int run(int argc, char **argv) {
        {"batch-size", {"512", "training batch size"}},
        {"lr", {"0.002", "Adam learning rate"}},
        {"temperature", {"0.05", "softmax temperature"}},
+       {"precision", {"fp32", "fp32, bf16 or int8: the encoder's GEMMs while caching item vectors"}},
        {"quiet", {"0", "1 silences the progress lines"}}});
   if (!cli.parse(argc, argv)) return 0;
   set_num_threads(static_cast<int>(cli.integer("threads", 1)));
@@ -175,6 +176,10 @@ int run(int argc, char **argv) {
   const std::string model_dir = cli.text("model");
   auto tokenizer = text::BertTokenizer::from_pretrained(model_dir);
   auto bert = encoders::load_bert<float>(model_dir);
+  // Frozen layers run in the chosen precision; layers being fine-tuned train
+  // in float32 (layers/linear.hpp).
+  const auto precision = backend::parse_precision(cli.text("precision"), "--precision");
+  if (precision != backend::Precision::fp32) bert.set_precision(precision);
 
   const auto dir = examples::dataset_dir(cli.text("data"), "ml-100k");
   // The shared ml-100k copy lacks movie 267's line (docs/results.md).
@@ -213,11 +218,12 @@ int run(int argc, char **argv) {
                  "%.2f s; %d threads\n",
                  dir.string().c_str(), ml.ratings.size(), ml.num_users(), ml.num_items(),
                  cache_seconds, num_threads());
-  char text_fields[160];
+  char text_fields[200];
   std::snprintf(text_fields, sizeof text_fields,
                 ",\"text_encoder\":\"%s\",\"fine_tune_top_layers\":%lld,"
-                "\"text_cache_seconds\":%.2f",
-                model_name(model_dir).c_str(), static_cast<long long>(top_layers), cache_seconds);
+                "\"text_precision\":\"%s\",\"text_cache_seconds\":%.2f",
+                model_name(model_dir).c_str(), static_cast<long long>(top_layers),
+                backend::to_string(precision), cache_seconds);
 
   {
     Rng rng(base.seed);

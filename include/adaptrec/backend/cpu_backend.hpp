@@ -14,6 +14,7 @@
 
 #if ADAPTREC_WITH_ONEDNN
 #include <adaptrec/backend/onednn/gemm.hpp>
+#include <adaptrec/backend/onednn/primitives.hpp>
 #endif
 
 namespace adaptrec::backend {
@@ -66,12 +67,15 @@ inline void set_cpu_backend(CpuBackend b) {
   detail::cpu_backend_state().store(b, std::memory_order_relaxed);
 }
 
-// One line for a program's log, e.g. "cpu: onednn 2.6.3 avx2 (float32 GEMM)"
-// or "cpu: eigen float32".
+// One line for a program's log, e.g. "cpu: onednn 2.6.3 avx2 (float32 GEMM;
+// bf16 on float32 kernels; int8 u8s8 with 7-bit weights)" or "cpu: eigen
+// float32": which kernels each precision (backend/precision.hpp) gets.
 inline std::string cpu_backend_description() {
 #if ADAPTREC_WITH_ONEDNN
   if (cpu_backend() == CpuBackend::onednn)
-    return "cpu: onednn " + onednn::version() + " " + onednn::effective_isa() + " (float32 GEMM)";
+    return "cpu: onednn " + onednn::version() + " " + onednn::effective_isa() + " (float32 GEMM; " +
+           (onednn::has_bf16_matmul() ? "bf16 native" : "bf16 on float32 kernels") + "; int8 u8s8" +
+           (onednn::has_int8_dot_product() ? "" : " with 7-bit weights") + ")";
 #endif
   return std::string("cpu: eigen float32") + (onednn_built ? " (oneDNN built, not selected)" : "");
 }
