@@ -118,4 +118,17 @@ BOOST_AUTO_TEST_CASE(frozen_packed_layers_train_what_is_trainable) {
   BOOST_TEST(norm > 0);
 }
 
+// The fused inference path keeps nothing for backward, and says so.
+BOOST_AUTO_TEST_CASE(backward_after_a_served_forward_is_refused) {
+  const auto batch = adaptrec_test::tiny_padded_batch();
+  auto model = tiny_model();
+  model.eval();
+  model.set_precision(Precision::bf16);
+  const Tensor<float> h = model.forward(batch);
+  Tensor<float> dy(h.shape());
+  dy.fill(1.0f);
+  adaptrec_test::require_throw_naming<error>([&] { model.backward(dy); },
+                                             {"kept nothing for backward"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()

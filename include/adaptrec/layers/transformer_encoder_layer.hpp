@@ -104,6 +104,7 @@ class TransformerEncoderLayer : public TrainingMode {
                         x.shape().to_string() + " is not [batch, seq, hidden=" +
                         std::to_string(options_.hidden) + "]");
     input_shape_ = x.shape();
+    served_ = serving();
     if (options_.pre_layer_norm) {
       Tensor<T> h = attention_dropout_.forward(
           attention_.forward(attention_layer_norm_.forward(x), key_mask));
@@ -130,6 +131,10 @@ class TransformerEncoderLayer : public TrainingMode {
       throw shape_error("adaptrec::layers::TransformerEncoderLayer::backward: gradient of shape " +
                         dy.shape().to_string() + " does not match the forward output " +
                         input_shape_.to_string());
+    if (served_)
+      throw error("adaptrec::layers::TransformerEncoderLayer::backward: the last forward served "
+                  "packed weights in eval mode and kept nothing for backward; call train() (or "
+                  "clear_precision) and run forward again");
     if (options_.pre_layer_norm) {
       Tensor<T> dh = output_layer_norm_.backward(feed_forward_backward(dy));
       backend::axpy(T(1), dy, dh);
@@ -215,6 +220,7 @@ class TransformerEncoderLayer : public TrainingMode {
   Dropout<T> output_dropout_;
   LayerNorm<T> output_layer_norm_;
   Shape input_shape_;
+  bool served_ = false;  // the last forward took the fused inference path
 };
 
 }  // namespace adaptrec::layers
