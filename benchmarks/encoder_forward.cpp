@@ -172,16 +172,19 @@ double forward_flops(const encoders::BertConfig& c, index_t batch, index_t seq) 
   return static_cast<double>(c.num_hidden_layers) * 2.0 * bs * (4.0 * h * h + 2.0 * h * i + 2.0 * s * h);
 }
 
+// packed: the weights packed for serving (Bert::set_precision), with fused
+// epilogues; otherwise the float32 training path.
 void encoder_forward(benchmark::State& state, ModelKind model_kind, BatchKind batch_kind,
-                     backend::Precision precision) {
+                     backend::Precision precision, bool packed) {
   set_num_threads(static_cast<int>(state.range(0)));
   encoders::Bert<float>& encoder = model(model_kind);
   // Packing converts every weight: once per precision, not per run.
-  if (encoder.precision() != precision) {
-    if (precision == backend::Precision::fp32)
-      encoder.clear_precision();
-    else
+  const bool is_packed = encoder.layer(0).intermediate().has_packed_weight();
+  if (encoder.precision() != precision || is_packed != packed) {
+    if (packed)
       encoder.set_precision(precision);
+    else
+      encoder.clear_precision();
   }
   const text::TokenBatch batch = make_batch(batch_kind);
   index_t real_tokens = 0;
@@ -290,14 +293,14 @@ int main(int argc, char** argv) {
   for (const ModelKind m : {ModelKind::minilm_l6, ModelKind::bert_base})
     for (const BatchKind b : {BatchKind::full_128, BatchKind::titles_pad128, BatchKind::titles_longest}) {
       if (!minilm && (m == ModelKind::minilm_l6 || b != BatchKind::full_128)) continue;
-      // encoder_forward/... is float32; encoder_forward_bf16/... and
-      // encoder_forward_int8/... serve the same model with packed weights.
-      for (const auto p : {backend::Precision::fp32, backend::Precision::bf16, backend::Precision::int8}) {
-        const std::string suffix = p == backend::Precision::fp32 ? "" : std::string("_") + backend::to_string(p);
-        register_threaded("encoder_forward" + suffix + "/" + to_string(m) + "/" + to_string(b),
-                          [m, b, p](benchmark::State& state) { encoder_forward(state, m, b, p); },
+      // encoder_forward/... is the float32 training path; encoder_forward_fp32/...,
+      // _bf16/... and _int8/... serve the same model with packed weights.
+      for (const auto& [suffix, p, packed] :
+           {std::tuple{"", backend::Precision::fp32, false}, std::tuple{"_fp32", backend::Precision::fp32, true},
+            std::tuple{"_bf16", backend::Precision::bf16, true}, std::tuple{"_int8", backend::Precision::int8, true}})
+        register_threaded(std::string("encoder_forward") + suffix + "/" + to_string(m) + "/" + to_string(b),
+                          [m, b, p, packed](benchmark::State& state) { encoder_forward(state, m, b, p, packed); },
                           true);
-      }
     }
   if (minilm) register_threaded("tokenizer/encode_batch/titles_100k", tokenizer_encode_batch);
   for (const auto& [model_name, hidden, intermediate] :

@@ -55,7 +55,7 @@ PY
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # The adaptrec filter: the chosen models and cases, and the tokenizer.
-filter="^(encoder_forward(_bf16|_int8)?/(${models//,/|})/(${cases//,/|})|tokenizer/)"
+filter="^(encoder_forward(_fp32|_bf16|_int8)?/(${models//,/|})/(${cases//,/|})|tokenizer/)"
 for t in $threads; do
   "$build/benchmarks/bench_encoder_forward" --benchmark_filter="$filter.*/threads:$t/" \
     --benchmark_repetitions="$repeats" --benchmark_min_time=0.5 \
@@ -82,7 +82,8 @@ for t in threads:
         is_encoder = parts[0].startswith("encoder_forward")
         key = ("encoder_forward", parts[1], parts[2], t) if is_encoder \
             else ("tokenizer", "tokenizer", "titles_100k", t)
-        # encoder_forward_bf16 -> adaptrec_bf16; plain encoder_forward is float32.
+        # encoder_forward_bf16 -> adaptrec_bf16 (packed); plain encoder_forward is
+        # the float32 training path, encoder_forward_fp32 the packed float32 one.
         side = "adaptrec" + parts[0][len("encoder_forward"):] if is_encoder else "adaptrec"
         rows.setdefault(key, {})[side] = (statistics.median(r["real_time"] for r in reps),
                                           statistics.median(r["cpu_time"] for r in reps))
@@ -104,7 +105,7 @@ for key in sorted(rows):
     sides = rows[key]
     if "adaptrec" not in sides:
         continue
-    for ours in ("adaptrec", "adaptrec_bf16", "adaptrec_int8"):
+    for ours in ("adaptrec", "adaptrec_fp32", "adaptrec_bf16", "adaptrec_int8"):
         if ours not in sides:
             continue
         a = sides[ours]
