@@ -3,6 +3,7 @@
 // movielens_text_two_tower: in-batch sampled softmax (InfoNCE) with logQ
 // correction, causal user histories, early stopping on validation NDCG@10
 // (leave-one-out, full ranking). `Model` has `users` and `items` towers.
+#include <functional>
 #include <adaptrec/data.hpp>
 #include <adaptrec/losses/info_nce.hpp>
 #include <adaptrec/optim/adam.hpp>
@@ -27,12 +28,16 @@ struct TwoTowerTraining {
   std::string label;
 };
 
-// Trains `model`; returns its test metrics and the fit summary.
+// Trains `model`; returns its test metrics and the fit summary. With
+// `after_training`, the trained model is changed by it (item vectors
+// re-encoded in another precision, say) and tested again into `retested`.
 template <class Model>
 std::pair<adaptrec::train::Metrics, adaptrec::train::FitResult> train_two_tower(
     Model &model, const adaptrec::data::MovieLens &ml,
     const adaptrec::data::LeaveOneOutSplit &split, const LooProtocol &validation,
-    const LooProtocol &test, const TwoTowerTraining &o) {
+    const LooProtocol &test, const TwoTowerTraining &o,
+    const std::function<void(Model &)> &after_training = {},
+    adaptrec::train::Metrics *retested = nullptr) {
   TwoTowerInputs inputs(ml, TwoTowerConfig{}.recent_items);
   adaptrec::optim::Adam<float> optimizer(adaptrec::collect_parameters(model),
                                          {.learning_rate = o.learning_rate});
@@ -109,7 +114,12 @@ std::pair<adaptrec::train::Metrics, adaptrec::train::FitResult> train_two_tower(
   options.label = o.label;
   adaptrec::train::FitResult fit = adaptrec::train::fit(
       model, train_epoch, [&] { return evaluate(validation); }, options);
-  return {evaluate(test), fit};
+  adaptrec::train::Metrics tested = evaluate(test);
+  if (after_training && retested) {
+    after_training(model);
+    *retested = evaluate(test);
+  }
+  return {tested, fit};
 }
 
 }  // namespace examples
