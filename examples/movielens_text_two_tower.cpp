@@ -258,10 +258,11 @@ int run(int argc, char **argv) {
     auto [metrics, fit] = train_two_tower(model, ml, split, validation, test, o, re_encode, &served);
     print_result(o.label, metrics, fit, text_fields);
     if (re_encode) {
-      char served_fields[240];
-      std::snprintf(served_fields, sizeof served_fields,
-                    "%s,\"served_precision\":\"%s\",\"float32_NDCG@10\":%.4f", text_fields,
-                    cli.text("serve-precision").c_str(), metrics.at("NDCG@10"));
+      char float32_ndcg[32];
+      std::snprintf(float32_ndcg, sizeof float32_ndcg, "%.4f", metrics.at("NDCG@10"));
+      const std::string served_fields = std::string(text_fields) + ",\"served_precision\":\"" +
+                                        cli.text("serve-precision") + "\",\"float32_NDCG@10\":" +
+                                        float32_ndcg;
       print_result(o.label + "_served", served, fit, served_fields);
     }
   }
