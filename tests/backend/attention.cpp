@@ -4,6 +4,7 @@
 
 #include <support/gradient_check.hpp>
 #include <support/random_tensor.hpp>
+#include <support/reference_epilogue.hpp>
 #include <support/thread_count.hpp>
 
 #include <boost/test/unit_test.hpp>
@@ -33,7 +34,8 @@ struct Dims {
 template <class T>
 void reference_attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
                          const Tensor<T>& mask, double scale, const Dims& n,
-                         std::vector<double>& out, std::vector<double>& probs) {
+                         std::vector<double>& out, std::vector<double>& probs,
+                         bool bf16_probabilities = false) {
   out.assign(static_cast<std::size_t>(n.batch * n.heads * n.s * n.d), 0.0);
   probs.assign(static_cast<std::size_t>(n.batch * n.heads * n.s * n.t), 0.0);
   for (index_t b = 0; b < n.batch; ++b)
@@ -55,7 +57,8 @@ void reference_attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>
         for (index_t j = 0; j < n.t; ++j) {
           const double p = keep[j] ? std::exp(score[j] - max) / sum : 0.0;
           probs[row * n.t + j] = p;
-          for (index_t c = 0; c < n.d; ++c) out[row * n.d + c] += p * double(v(b, h, j, c));
+          const double weight = bf16_probabilities ? adaptrec_test::bf16_reference(p) : p;
+          for (index_t c = 0; c < n.d; ++c) out[row * n.d + c] += weight * double(v(b, h, j, c));
         }
       }
 }
@@ -114,9 +117,83 @@ void check_backward(const Dims& n, const Tensor<double>& mask, Rng& rng) {
   adaptrec_test::compare(dv, adaptrec_test::numeric_gradient(v, loss), "dv");
 }
 
+Tensor<double> rounded_to_bf16(const Tensor<float>& x) {
+  Tensor<double> y(x.shape());
+  for (index_t i = 0; i < x.size(); ++i) y[i] = adaptrec_test::bf16_reference(x[i]);
+  return y;
+}
+
+double max_relative_difference(const Tensor<float>& a, const Tensor<float>& b) {
+  double worst = 0, scale = 0;
+  for (index_t i = 0; i < a.size(); ++i) {
+    worst = std::max(worst, std::abs(double(a[i]) - double(b[i])));
+    scale = std::max(scale, std::abs(double(b[i])));
+  }
+  return worst / scale;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(backend_attention)
+
+// In bf16 the products take q, k, v and the probabilities rounded to
+// bfloat16; the probabilities themselves come from float32 scores.
+BOOST_AUTO_TEST_CASE(bf16_forward_multiplies_rounded_numbers) {
+  Rng rng(605);
+  const Dims n{2, 3, 9, 11, 16};
+  const auto q = random_tensor<float>(Shape{n.batch, n.heads, n.s, n.d}, rng);
+  const auto k = random_tensor<float>(Shape{n.batch, n.heads, n.t, n.d}, rng);
+  const auto v = random_tensor<float>(Shape{n.batch, n.heads, n.t, n.d}, rng);
+  Tensor<float> mask(Shape{n.batch, n.t});
+  for (index_t i = 0; i < mask.size(); ++i) mask[i] = float(i % 4 != 2);
+  const float scale = 0.25f;
+  Tensor<float> out(q.shape()), probs(Shape{n.batch, n.heads, n.s, n.t});
+  Tensor<float> out32(q.shape()), probs32(probs.shape());
+  out.fill(std::numeric_limits<float>::quiet_NaN());
+  {
+    backend::ComputePrecisionScope bf16(backend::Precision::bf16);
+    backend::attention_forward(q, k, v, mask, scale, out, probs);
+  }
+  backend::attention_forward(q, k, v, mask, scale, out32, probs32);
+  std::vector<double> ref_out, ref_probs;
+  reference_attention(rounded_to_bf16(q), rounded_to_bf16(k), rounded_to_bf16(v),
+                      Tensor<double>(mask.shape(), {mask.data(), mask.data() + mask.size()}),
+                      double(scale), n, ref_out, ref_probs, true);
+  for (index_t i = 0; i < probs.size(); ++i)
+    BOOST_TEST(std::abs(double(probs[i]) - ref_probs[i]) <= 1e-5 * std::max(ref_probs[i], 1e-3));
+  // A probability a float32 rounding away from a bfloat16 tie may round the
+  // other way than its double reference: one bfloat16 step, 2^-8 relative.
+  for (index_t i = 0; i < out.size(); ++i)
+    BOOST_TEST(std::abs(double(out[i]) - ref_out[i]) <= 4e-3);
+  BOOST_TEST(max_relative_difference(out, out32) > 1e-6, "bf16 changed nothing");
+  BOOST_TEST(max_relative_difference(out, out32) < 1e-2);
+}
+
+BOOST_AUTO_TEST_CASE(bf16_backward_stays_near_float32) {
+  Rng rng(606);
+  const Dims n{2, 2, 8, 8, 16};
+  const auto q = random_tensor<float>(Shape{n.batch, n.heads, n.s, n.d}, rng);
+  const auto k = random_tensor<float>(Shape{n.batch, n.heads, n.t, n.d}, rng);
+  const auto v = random_tensor<float>(Shape{n.batch, n.heads, n.t, n.d}, rng);
+  const auto g = random_tensor<float>(q.shape(), rng);
+  Tensor<float> dropout(Shape{n.batch, n.heads, n.s, n.t});
+  for (index_t i = 0; i < dropout.size(); ++i) dropout[i] = i % 5 == 0 ? 0.0f : 1.25f;
+  const Tensor<float> no_mask;
+  Tensor<float> grads[2][3];
+  for (int bf16 = 0; bf16 < 2; ++bf16) {
+    backend::ComputePrecisionScope precision(bf16 ? backend::Precision::bf16
+                                                  : backend::Precision::fp32);
+    Tensor<float> out(q.shape()), probs(dropout.shape());
+    backend::attention_forward(q, k, v, no_mask, dropout, 0.25f, out, probs);
+    for (auto& t : grads[bf16]) t = Tensor<float>::full(q.shape(), std::nanf(""));
+    backend::attention_backward(q, k, v, probs, dropout, g, 0.25f, grads[bf16][0], grads[bf16][1],
+                                grads[bf16][2]);
+  }
+  for (int i = 0; i < 3; ++i) {
+    BOOST_TEST(max_relative_difference(grads[1][i], grads[0][i]) < 2e-2, "gradient " << i);
+    BOOST_TEST(max_relative_difference(grads[1][i], grads[0][i]) > 1e-6, "gradient " << i);
+  }
+}
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(forward_matches_double_reference, T, scalar_types) {
   Rng rng(601);

@@ -3,7 +3,6 @@
 // same rounded or quantized numbers, on every CPU backend.
 #include <adaptrec/backend/ops.hpp>
 #include <adaptrec/core/random.hpp>
-#include <adaptrec/io/detail/half.hpp>
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
@@ -11,12 +10,15 @@
 #include <support/cpu_backend.hpp>
 #include <support/expect_throw.hpp>
 #include <support/random_tensor.hpp>
+#include <support/reference_epilogue.hpp>
 #include <random>
 #include <vector>
 
 using namespace adaptrec;
 using adaptrec_test::built_cpu_backends;
 using adaptrec_test::CpuBackendScope;
+using adaptrec_test::activate;
+using adaptrec_test::bf16_reference;
 using adaptrec_test::random_tensor;
 using adaptrec_test::require_throw_naming;
 using backend::Activation;
@@ -24,19 +26,6 @@ using backend::ActivationScaling;
 using backend::Precision;
 
 namespace {
-
-double activate(Activation a, double x) {
-  switch (a) {
-    case Activation::identity: return x;
-    case Activation::relu: return x > 0 ? x : 0;
-    case Activation::gelu: return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
-    case Activation::gelu_tanh:
-      return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
-    case Activation::tanh: return std::tanh(x);
-    case Activation::sigmoid: return 1 / (1 + std::exp(-x));
-  }
-  return x;
-}
 
 // act(alpha * x W^T + bias) + residual in double, x [m, k] and W [n, k] given
 // as the numbers the kernel is meant to multiply.
@@ -67,11 +56,6 @@ double relative_error(const Tensor<float>& got, const std::vector<double>& want)
 }
 
 std::vector<double> as_double(const Tensor<float>& t) { return {t.data(), t.data() + t.size()}; }
-
-// bfloat16 by an independent route: io's double-based rounding.
-double bf16_reference(float v) {
-  return io::detail::bfloat16_bits_to_float(io::detail::round_double_to_small_float<8, 7>(v));
-}
 
 // The numbers an int8 packed_linear multiplies: its own quantization of x
 // and of the weight, dequantized exactly in double.

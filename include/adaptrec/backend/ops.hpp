@@ -14,12 +14,15 @@
 #include <adaptrec/backend/cpu/normalize.hpp>
 #include <adaptrec/backend/cpu/packed_linear.hpp>
 #include <adaptrec/backend/cpu/softmax.hpp>
+#include <adaptrec/backend/compute_precision.hpp>
+#include <adaptrec/backend/gemm_problem.hpp>
 #include <adaptrec/backend/packed_weight.hpp>
 #include <adaptrec/core/tensor.hpp>
 #if ADAPTREC_WITH_ONEDNN
 #include <adaptrec/backend/onednn/matmul.hpp>
 #endif
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,12 +59,51 @@ inline void require_row_ids(const char* op, const Tensor<index_t>& ids, const Sh
 
 }  // namespace detail
 
-// C = alpha * op(A) * op(B) + beta * C, each tensor seen as a matrix whose rows
-// are all its leading dimensions (so a [batch, seq, hidden] activation times a
+// What a GEMM on tensors fuses after its product, and the precision it
+// multiplies in: C = activation(alpha op(A) op(B) + beta C + bias) + residual.
+template <class T>
+struct GemmOptions {
+  T alpha = T(1);
+  T beta = T(0);
+  const Tensor<T>* bias = nullptr;  // [n]
+  Activation activation = Activation::identity;
+  const Tensor<T>* residual = nullptr;  // shaped like C
+  // fp32 or bf16; unset: this thread's compute_precision() (fp32 unless a
+  // ComputePrecisionScope says otherwise).
+  std::optional<Precision> precision = std::nullopt;
+};
+
+namespace detail {
+
+template <class T>
+void fill_epilogue(GemmProblem<T>& p, const GemmOptions<T>& o, const Tensor<T>& c, const char* op) {
+  p.alpha = o.alpha, p.beta = o.beta, p.activation = o.activation;
+  p.precision = o.precision.value_or(compute_precision());
+  if (o.bias) {
+    if (o.bias->size() != p.n)
+      throw shape_error(shapes(op, {o.bias->shape(), c.shape()}) + ": the bias must have " +
+                        std::to_string(p.n) + " elements, one per column of C");
+    require_cpu(op, *o.bias);
+    p.bias = o.bias->data();
+  }
+  if (o.residual) {
+    if (!(o.residual->shape() == c.shape()))
+      throw shape_error(shapes(op, {o.residual->shape(), c.shape()}) +
+                        ": the residual must be shaped like C");
+    require_cpu(op, *o.residual);
+    p.residual = o.residual->data();
+  }
+  validate(p, std::string("adaptrec::backend::") + op);
+}
+
+}  // namespace detail
+
+// C = epilogue(op(A) op(B)), each tensor seen as a matrix whose rows are all
+// its leading dimensions (so a [batch, seq, hidden] activation times a
 // [out, hidden] weight works directly). C must already have its final shape.
 template <class T>
 void gemm(const Tensor<T>& a, Trans ta, const Tensor<T>& b, Trans tb, Tensor<T>& c,
-          T alpha = T(1), T beta = T(0)) {
+          const GemmOptions<T>& options) {
   const bool trans_a = ta == Trans::yes, trans_b = tb == Trans::yes;
   const index_t m = trans_a ? a.cols() : a.rows();
   const index_t k = trans_a ? a.rows() : a.cols();
@@ -71,13 +113,23 @@ void gemm(const Tensor<T>& a, Trans ta, const Tensor<T>& b, Trans tb, Tensor<T>&
     throw shape_error(detail::shapes("gemm", {a.shape(), b.shape(), c.shape()}) +
                       (trans_a ? " (A transposed)" : "") + (trans_b ? " (B transposed)" : ""));
   detail::require_cpu("gemm", a, b, c);
-  cpu::gemm(a.data(), trans_a, b.data(), trans_b, c.data(), m, n, k, alpha, beta);
+  auto p = GemmProblem<T>::dense(a.data(), trans_a, b.data(), trans_b, c.data(), m, n, k);
+  detail::fill_epilogue(p, options, c, "gemm");
+  cpu::gemm(p);
 }
 
-// Batched GEMM over the first dimension of rank-3 tensors: C[i] = op(A[i]) op(B[i]).
+// C = alpha * op(A) * op(B) + beta * C.
+template <class T>
+void gemm(const Tensor<T>& a, Trans ta, const Tensor<T>& b, Trans tb, Tensor<T>& c,
+          T alpha = T(1), T beta = T(0)) {
+  gemm(a, ta, b, tb, c, GemmOptions<T>{.alpha = alpha, .beta = beta});
+}
+
+// Batched GEMM over the first dimension of rank-3 tensors: C[i] =
+// epilogue(op(A[i]) op(B[i])), the bias shared, the residual per entry.
 template <class T>
 void batched_gemm(const Tensor<T>& a, Trans ta, const Tensor<T>& b, Trans tb, Tensor<T>& c,
-                  T alpha = T(1), T beta = T(0)) {
+                  const GemmOptions<T>& options) {
   if (a.rank() != 3 || b.rank() != 3 || c.rank() != 3 || a.dim(0) != b.dim(0) ||
       a.dim(0) != c.dim(0))
     throw shape_error(detail::shapes("batched_gemm", {a.shape(), b.shape(), c.shape()}));
@@ -87,8 +139,25 @@ void batched_gemm(const Tensor<T>& a, Trans ta, const Tensor<T>& b, Trans tb, Te
   if (k != kb || c.dim(1) != m || c.dim(2) != n)
     throw shape_error(detail::shapes("batched_gemm", {a.shape(), b.shape(), c.shape()}));
   detail::require_cpu("batched_gemm", a, b, c);
-  cpu::batched_gemm(a.data(), trans_a, b.data(), trans_b, c.data(), a.dim(0), m, n, k, alpha,
-                    beta);
+  auto p = GemmProblem<T>::dense(a.data(), trans_a, b.data(), trans_b, c.data(), m, n, k, a.dim(0));
+  detail::fill_epilogue(p, options, c, "batched_gemm");
+  cpu::gemm(p);
+}
+
+template <class T>
+void batched_gemm(const Tensor<T>& a, Trans ta, const Tensor<T>& b, Trans tb, Tensor<T>& c,
+                  T alpha = T(1), T beta = T(0)) {
+  batched_gemm(a, ta, b, tb, c, GemmOptions<T>{.alpha = alpha, .beta = beta});
+}
+
+// The general form on raw CPU memory: strided and batched matrices, the
+// epilogue and the precision as the problem states them (its precision is
+// used as given, not the thread's compute precision). Throws
+// invalid_argument naming the field that does not describe valid memory.
+template <class T>
+void gemm(const GemmProblem<T>& problem) {
+  validate(problem, "adaptrec::backend::gemm");
+  cpu::gemm(problem);
 }
 
 // What packed_linear fuses after its GEMM, in this order:
@@ -267,6 +336,7 @@ void scatter_add_rows(const Tensor<T>& dy, const Tensor<index_t>& ids, Tensor<T>
 // dropout_mask: [B, H, S, T] with entries 0 or 1/(1-p) applied to the
 // probabilities, or an empty tensor for none. Writes out = (P o M) V
 // [B, H, S, D] and probs = P [B, H, S, T] (before dropout, kept for backward).
+// The products run in this thread's compute_precision().
 template <class T>
 void attention_forward(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
                        const Tensor<T>& key_mask, const Tensor<T>& dropout_mask, T scale,
@@ -282,7 +352,8 @@ void attention_forward(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& 
   detail::require_cpu("attention_forward", q, k, v, out, probs);
   cpu::attention_forward(q.data(), k.data(), v.data(), key_mask.empty() ? nullptr : key_mask.data(),
                          dropout_mask.empty() ? nullptr : dropout_mask.data(), scale, out.data(),
-                         probs.data(), q.dim(0), q.dim(1), q.dim(2), k.dim(2), q.dim(3));
+                         probs.data(), q.dim(0), q.dim(1), q.dim(2), k.dim(2), q.dim(3),
+                         compute_precision());
 }
 
 template <class T>
@@ -310,7 +381,7 @@ void attention_backward(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>&
   cpu::attention_backward(q.data(), k.data(), v.data(), probs.data(),
                           dropout_mask.empty() ? nullptr : dropout_mask.data(), d_out.data(),
                           scale, dq.data(), dk.data(), dv.data(), q.dim(0), q.dim(1), q.dim(2),
-                          k.dim(2), q.dim(3));
+                          k.dim(2), q.dim(3), compute_precision());
 }
 
 template <class T>

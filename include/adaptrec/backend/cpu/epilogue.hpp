@@ -24,6 +24,16 @@ struct Epilogue {
 
 namespace cpu {
 
+// row = act(row + bias) + residual_row over n values; null means none.
+template <class T>
+void finish_row(T* row, index_t n, const T* bias, Activation activation, const T* residual_row) {
+  if (bias)
+    for (index_t c = 0; c < n; ++c) row[c] += bias[c];
+  if (activation != Activation::identity) activation_forward(activation, row, row, n);
+  if (residual_row)
+    for (index_t c = 0; c < n; ++c) row[c] += residual_row[c];
+}
+
 template <class T>
 void apply_epilogue(T* y, index_t m, index_t n, const Epilogue<T>& e, const T* row_scale = nullptr,
                     const T* col_scale = nullptr, const T* col_offset = nullptr,
@@ -39,13 +49,7 @@ void apply_epilogue(T* y, index_t m, index_t n, const Epilogue<T>& e, const T* r
         row[c] = s * (col_scale ? col_scale[c] : T(1)) *
                  (row[c] - (col_offset ? z * col_offset[c] : T(0)));
     }
-    if (e.bias)
-      for (index_t c = 0; c < n; ++c) row[c] += e.bias[c];
-    if (e.activation != Activation::identity) activation_forward(e.activation, row, row, n);
-    if (e.residual) {
-      const T* res = e.residual + r * n;
-      for (index_t c = 0; c < n; ++c) row[c] += res[c];
-    }
+    finish_row(row, n, e.bias, e.activation, e.residual ? e.residual + r * n : nullptr);
   });
 }
 

@@ -14,18 +14,23 @@
 
 namespace adaptrec::backend::onednn {
 
-// C = alpha * op(A) * op(B) + beta * C on dense row-major matrices. With
-// beta == 0, C is only written (BLAS semantics).
+// C = alpha * op(A) * op(B) + beta * C on row-major matrices, dense unless
+// leading dimensions are given. With beta == 0, C is only written (BLAS
+// semantics).
 inline void sgemm(const float* a, bool trans_a, const float* b, bool trans_b, float* c, index_t m,
-                  index_t n, index_t k, float alpha, float beta) {
+                  index_t n, index_t k, float alpha, float beta, index_t lda = 0, index_t ldb = 0,
+                  index_t ldc = 0) {
   if (m == 0 || n == 0) return;
+  if (ldc == 0) ldc = n;
   if (k == 0) {  // an empty sum, which dnnl_sgemm refuses: C = beta * C
-    for (index_t i = 0; i < m * n; ++i) c[i] = beta == 0.0f ? 0.0f : beta * c[i];
+    for (index_t i = 0; i < m; ++i)
+      for (index_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
     return;
   }
-  const dnnl_dim_t lda = trans_a ? m : k, ldb = trans_b ? k : n;
-  const dnnl_status_t status = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha,
-                                          a, lda > 0 ? lda : 1, b, ldb > 0 ? ldb : 1, beta, c, n);
+  if (lda == 0) lda = trans_a ? m : k;
+  if (ldb == 0) ldb = trans_b ? k : n;
+  const dnnl_status_t status =
+      dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   if (status != dnnl_success)
     throw error("adaptrec::backend::onednn::sgemm: dnnl_sgemm failed with status " +
                 std::to_string(static_cast<int>(status)) + " for m=" + std::to_string(m) +

@@ -29,18 +29,6 @@
 namespace adaptrec::backend {
 namespace onednn {
 
-inline dnnl_alg_kind_t eltwise_kind(Activation a) {
-  switch (a) {
-    case Activation::relu: return dnnl_eltwise_relu;
-    case Activation::gelu: return dnnl_eltwise_gelu_erf;
-    case Activation::gelu_tanh: return dnnl_eltwise_gelu_tanh;
-    case Activation::tanh: return dnnl_eltwise_tanh;
-    case Activation::sigmoid: return dnnl_eltwise_logistic;
-    case Activation::identity: break;
-  }
-  return dnnl_alg_kind_undef;
-}
-
 // How the accumulator is scaled before the post-ops.
 enum class OutputScales { none, common, per_column };
 

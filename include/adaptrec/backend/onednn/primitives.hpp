@@ -5,6 +5,7 @@
 #include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl_debug.h>
 
+#include <adaptrec/backend/cpu/elementwise.hpp>
 #include <adaptrec/core/error.hpp>
 
 #include <memory>
@@ -55,6 +56,19 @@ inline dnnl_stream_t cpu_stream() {
   };
   thread_local Stream s;
   return s.stream;
+}
+
+// The eltwise post-op computing an activation (none for identity).
+inline dnnl_alg_kind_t eltwise_kind(Activation a) {
+  switch (a) {
+    case Activation::relu: return dnnl_eltwise_relu;
+    case Activation::gelu: return dnnl_eltwise_gelu_erf;
+    case Activation::gelu_tanh: return dnnl_eltwise_gelu_tanh;
+    case Activation::tanh: return dnnl_eltwise_tanh;
+    case Activation::sigmoid: return dnnl_eltwise_logistic;
+    case Activation::identity: break;
+  }
+  return dnnl_alg_kind_undef;
 }
 
 inline dnnl_memory_desc_t matrix_desc(dnnl_dim_t rows, dnnl_dim_t cols, dnnl_data_type_t type,
