@@ -1,5 +1,8 @@
-// One float32 training step of a MiniLM-L6-shaped BERT encoder, LoRA against
-// full fine-tuning (issue 8). benchmarks/peers/lora_step.py runs the same step
+// One training step of a MiniLM-L6-shaped BERT encoder, LoRA against full
+// fine-tuning (issue 8), in float32 and in bf16 mixed precision (issue 9:
+// `<mode>_bf16` runs forward and backward inside a bf16
+// backend::ComputePrecisionScope, the peer under torch.autocast("cpu",
+// dtype=torch.bfloat16); weights, gradients and AdamW state stay float32). benchmarks/peers/lora_step.py runs the same step
 // in PyTorch with Hugging Face PEFT, and run_lora_peers.sh puts both side by
 // side, one process per (framework, mode, threads) so that peak memory is the
 // case's own.
@@ -46,6 +49,7 @@
 // the input gradient of the lowest layer when nothing below it trains).
 // Element-wise work and the optimizer are left out. MiniLM-L6 at [32, 64]: full 134.08 GFLOP,
 // LoRA 89.67 GFLOP.
+#include <adaptrec/backend/compute_precision.hpp>
 #include <adaptrec/backend/cpu_backend.hpp>
 #include <adaptrec/core/module.hpp>
 #include <adaptrec/core/random.hpp>
@@ -217,7 +221,7 @@ std::vector<NamedParameter<float>> trainable_parameters(encoders::Bert<float>& b
   return trainable;
 }
 
-void lora_step(benchmark::State& state, Mode mode) {
+void lora_step(benchmark::State& state, Mode mode, backend::Precision precision) {
   set_num_threads(static_cast<int>(state.range(0)));
   encoders::Bert<float> bert = make_encoder();
   Rng rng(42);
@@ -245,12 +249,15 @@ void lora_step(benchmark::State& state, Mode mode) {
   double first_loss = 0, loss = 0;
   const auto step = [&] {
     optimizer.zero_grad();
-    const Tensor<float> hidden = bert.forward(batch);
-    const Tensor<float> pooled = bert.pool(hidden, batch, encoders::Pooling::mean);
     double value = 0;
-    for (index_t k = 0; k < pooled.size(); ++k)
-      value += static_cast<double>(pooled[k]) * static_cast<double>(direction[k]);
-    bert.backward(bert.pool_backward(direction));
+    {
+      backend::ComputePrecisionScope scope(precision);
+      const Tensor<float> hidden = bert.forward(batch);
+      const Tensor<float> pooled = bert.pool(hidden, batch, encoders::Pooling::mean);
+      for (index_t k = 0; k < pooled.size(); ++k)
+        value += static_cast<double>(pooled[k]) * static_cast<double>(direction[k]);
+      bert.backward(bert.pool_backward(direction));
+    }
     optimizer.step();
     return value;
   };
@@ -315,16 +322,23 @@ int main(int argc, char** argv) {
     std::cerr << "bench_lora_step: " << (minilm_dir() / "model.safetensors").string()
               << " not found (scripts/fetch_minilm.sh fetches it); timing a randomly "
                  "initialised model of the same config\n";
-  for (const Mode mode : {Mode::lora, Mode::full})
-    benchmark::RegisterBenchmark((std::string("lora_step/minilm_l6/") + to_string(mode)).c_str(),
-                                 [mode](benchmark::State& state) { lora_step(state, mode); })
-        ->ArgName("threads")
-        ->Arg(1)
-        ->Arg(2)
-        ->Iterations(timed_steps)
-        ->Unit(benchmark::kMillisecond)
-        ->MeasureProcessCPUTime()
-        ->UseRealTime();
+  using backend::Precision;
+  for (const Precision precision : {Precision::fp32, Precision::bf16})
+    for (const Mode mode : {Mode::lora, Mode::full}) {
+      const std::string name = std::string("lora_step/minilm_l6/") + to_string(mode) +
+                               (precision == Precision::bf16 ? "_bf16" : "");
+      benchmark::RegisterBenchmark(name.c_str(),
+                                   [mode, precision](benchmark::State& state) {
+                                     lora_step(state, mode, precision);
+                                   })
+          ->ArgName("threads")
+          ->Arg(1)
+          ->Arg(2)
+          ->Iterations(timed_steps)
+          ->Unit(benchmark::kMillisecond)
+          ->MeasureProcessCPUTime()
+          ->UseRealTime();
+    }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -1,7 +1,8 @@
-"""The peer of benchmarks/lora_step.cpp: one float32 training step of a
+"""The peer of benchmarks/lora_step.cpp: one training step of a
 MiniLM-L6-shaped BertModel in PyTorch, with Hugging Face PEFT's LoRA or full
-fine-tuning, one (mode, threads) case per process so that peak memory is the
-case's own.
+fine-tuning, in float32 or (--precision bf16) with the forward pass under
+torch.autocast("cpu", dtype=torch.bfloat16), one (mode, precision, threads)
+case per process so that peak memory is the case's own.
 
 The step is lora_step.cpp's: optimizer.zero_grad(); last_hidden_state of the
 [32, 64] batch (no padding, ids from the same integer formula); mean pooling
@@ -102,6 +103,7 @@ def load_model(transformers, torch):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=["lora", "full"], required=True)
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=10)
@@ -131,11 +133,14 @@ def main():
     peak_was_reset = reset_peak_rss()
     losses = []
 
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16")
+
     def step():
         optimizer.zero_grad()
-        hidden = model(**batch).last_hidden_state
-        pooled = (hidden * mask).sum(1) / mask.sum(1)
-        loss = (pooled * direction).sum()
+        with autocast:  # backward outside, as PyTorch's AMP guide does it
+            hidden = model(**batch).last_hidden_state
+            pooled = (hidden.float() * mask).sum(1) / mask.sum(1)
+            loss = (pooled * direction).sum()
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
@@ -144,7 +149,8 @@ def main():
     peak = max(load_peak, max_rss_mib())
     gflop = step_flops(config, BATCH_ROWS, SEQUENCE_LENGTH, args.mode) * 1e-9
     print(json.dumps({
-        "bench": "lora_step", "framework": "torch", "mode": args.mode, "threads": args.threads,
+        "bench": "lora_step", "framework": "torch", "mode": args.mode,
+        "precision": args.precision, "threads": args.threads,
         "weights": weights, "ms": wall, "cpu_ms": cpu, "gflop": gflop,
         "gflop_per_s": gflop / (wall * 1e-3), "trainable": sum(p.numel() for p in trainable),
         "first_loss": losses[0], "last_loss": losses[-1], "rss_load_mib": rss_load,

@@ -10,6 +10,10 @@
 // unmerge_hook and on entering eval mode; change `weight().value` by hand
 // only before set_precision (or call it again). Backward always uses the
 // float weight.
+//
+// In a bf16 backend::ComputePrecisionScope (mixed-precision training), the
+// float path's forward and backward GEMMs round their inputs to bfloat16;
+// the weight, its gradient and the optimizer's state stay float32.
 #include <adaptrec/backend/ops.hpp>
 #include <adaptrec/core/module.hpp>
 #include <adaptrec/core/random.hpp>
@@ -106,58 +110,42 @@ class Linear : public TrainingMode {
 
   // x: [..., in] -> [..., out]
   Tensor<T> forward(const Tensor<T>& x) {
-    if (x.rank() < 1 || x.cols() != in_features())
-      throw shape_error("adaptrec::layers::Linear: input of shape " + x.shape().to_string() +
-                        " does not end in in_features=" + std::to_string(in_features()));
+    auto y = Tensor<T>::uninitialized(begin_forward(x));
     // Only dW needs x; a frozen layer keeps its shape alone.
-    input_shape_ = x.shape();
-    input_rows_ = x.rows();
-    if (weight_.trainable)
-      input_ = x;
-    else
-      input_ = Tensor<T>{};
-    Shape out_shape = x.shape();
-    out_shape[out_shape.rank() - 1] = out_features();
+    if (weight_.trainable) input_ = x;
     if (observing_) {
       const T m = backend::finite_abs_max(x.data(), x.size(), "the input of " + packed_name_);
       observed_input_abs_max_ = std::max(observed_input_abs_max_, m);
     }
-    auto y = Tensor<T>::uninitialized(out_shape);
-    if (uses_packed_weight()) {
-      backend::packed_linear(x, packed_, y, {.bias = has_bias_ ? &bias_.value : nullptr});
-    } else {
-      backend::gemm(x, backend::Trans::no, weight_.value, backend::Trans::yes, y);
-      if (has_bias_) backend::add_row_vector(y, bias_.value);
-    }
+    const Tensor<T>* bias = has_bias_ ? &bias_.value : nullptr;
+    if (uses_packed_weight())
+      backend::packed_linear(x, packed_, y, {.bias = bias});
+    else
+      backend::gemm(x, backend::Trans::no, weight_.value, backend::Trans::yes, y, {.bias = bias});
     if (hook_) hook_->forward(x, y);
     return y;
   }
 
   // Inference only: activation(x W^T + b) + residual in one pass where the
-  // packed kernel can fuse it (no hook attached), else in steps.
+  // kernel can fuse it (no hook attached), else in steps.
   Tensor<T> forward_fused(const Tensor<T>& x, backend::Activation activation,
                           const Tensor<T>* residual = nullptr) {
     if (is_training())
       throw error("adaptrec::layers::Linear::forward_fused: inference only; use forward in training");
-    if (uses_packed_weight() && !hook_ && !observing_) {
-      if (x.rank() < 1 || x.cols() != in_features())
-        throw shape_error("adaptrec::layers::Linear: input of shape " + x.shape().to_string() +
-                          " does not end in in_features=" + std::to_string(in_features()));
-      input_shape_ = x.shape();
-      input_rows_ = x.rows();
-      input_ = Tensor<T>{};
-      Shape out_shape = x.shape();
-      out_shape[out_shape.rank() - 1] = out_features();
-      auto y = Tensor<T>::uninitialized(out_shape);
-      backend::packed_linear(x, packed_, y,
-                             {.bias = has_bias_ ? &bias_.value : nullptr,
-                              .activation = activation,
-                              .residual = residual});
+    if (hook_ || observing_) {
+      Tensor<T> y = forward(x);
+      if (activation != backend::Activation::identity) backend::activation_forward(activation, y, y);
+      if (residual) backend::axpy(T(1), *residual, y);
       return y;
     }
-    Tensor<T> y = forward(x);
-    if (activation != backend::Activation::identity) backend::activation_forward(activation, y, y);
-    if (residual) backend::axpy(T(1), *residual, y);
+    auto y = Tensor<T>::uninitialized(begin_forward(x));
+    const Tensor<T>* bias = has_bias_ ? &bias_.value : nullptr;
+    if (uses_packed_weight())
+      backend::packed_linear(x, packed_, y,
+                             {.bias = bias, .activation = activation, .residual = residual});
+    else
+      backend::gemm(x, backend::Trans::no, weight_.value, backend::Trans::yes, y,
+                    {.bias = bias, .activation = activation, .residual = residual});
     return y;
   }
 
@@ -204,8 +192,25 @@ class Linear : public TrainingMode {
   void eval() { train(false); }
 
  private:
+  // Checks x, forgets the last call's input and returns the output's shape.
+  Shape begin_forward(const Tensor<T>& x) {
+    if (x.rank() < 1 || x.cols() != in_features())
+      throw shape_error("adaptrec::layers::Linear: input of shape " + x.shape().to_string() +
+                        " does not end in in_features=" + std::to_string(in_features()));
+    input_shape_ = x.shape();
+    input_rows_ = x.rows();
+    input_ = Tensor<T>{};
+    Shape out_shape = x.shape();
+    out_shape[out_shape.rank() - 1] = out_features();
+    return out_shape;
+  }
+
+  // A float32 packed copy would take a call out of a bf16
+  // ComputePrecisionScope; the float path follows the scope.
   bool uses_packed_weight() const {
-    return !packed_.empty() && (!weight_.trainable || !is_training());
+    if (packed_.empty() || (weight_.trainable && is_training())) return false;
+    return !(packed_.precision() == backend::Precision::fp32 &&
+             backend::compute_precision() == backend::Precision::bf16);
   }
   void repack() {
     if (!packed_.empty())
