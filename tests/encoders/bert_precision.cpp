@@ -43,17 +43,25 @@ double max_abs_difference(const Tensor<float>& a, const Tensor<float>& b) {
   return d;
 }
 
-}  // namespace
-
-BOOST_AUTO_TEST_SUITE(encoders_bert_precision)
-
-BOOST_AUTO_TEST_CASE(packed_fp32_matches_the_float_path_and_lower_precisions_stay_close) {
+// On each CPU backend: body(model in eval mode, the batch, its float32 output).
+template <class F>
+void on_each_backend(F&& body) {
   const auto batch = adaptrec_test::tiny_padded_batch();
   for (const auto b : built_cpu_backends()) {
     CpuBackendScope scope(b);
     auto model = tiny_model();
     model.eval();
     const Tensor<float> reference = model.forward(batch);
+    body(model, batch, reference);
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(encoders_bert_precision)
+
+BOOST_AUTO_TEST_CASE(packed_fp32_matches_the_float_path_and_lower_precisions_stay_close) {
+  on_each_backend([](auto& model, const auto& batch, const Tensor<float>& reference) {
     model.set_precision(Precision::fp32);
     BOOST_TEST(max_abs_difference(model.forward(batch), reference) < 1e-5);
     model.set_precision(Precision::bf16);
@@ -65,7 +73,7 @@ BOOST_AUTO_TEST_CASE(packed_fp32_matches_the_float_path_and_lower_precisions_sta
     }
     model.clear_precision();
     BOOST_TEST(max_abs_difference(model.forward(batch), reference) == 0.0);
-  }
+  });
 }
 
 BOOST_AUTO_TEST_CASE(calibrated_int8_uses_the_observed_ranges) {
@@ -129,6 +137,23 @@ BOOST_AUTO_TEST_CASE(backward_after_a_served_forward_is_refused) {
   dy.fill(1.0f);
   adaptrec_test::require_throw_naming<error>([&] { model.backward(dy); },
                                              {"kept nothing for backward"});
+}
+
+// bf16 for a call: a ComputePrecisionScope around forward, the weights
+// rounded once (on the first call) and the attention products in bf16 too.
+BOOST_AUTO_TEST_CASE(a_bf16_scope_runs_one_call_in_bf16) {
+  on_each_backend([](auto& model, const auto& batch, const Tensor<float>& reference) {
+    Tensor<float> first, second;
+    {
+      backend::ComputePrecisionScope bf16(Precision::bf16);
+      first = model.forward(batch);
+      second = model.forward(batch);
+    }
+    BOOST_TEST(min_cosine(first, reference) > 0.999);
+    BOOST_TEST(max_abs_difference(first, reference) > 0.0, "the scope changed nothing");
+    BOOST_TEST(max_abs_difference(second, first) == 0.0);
+    BOOST_TEST(max_abs_difference(model.forward(batch), reference) == 0.0);
+  });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

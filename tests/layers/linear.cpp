@@ -60,4 +60,45 @@ BOOST_AUTO_TEST_CASE(wrong_input_width_names_the_shape) {
   }
 }
 
+// x W^T + b over the weight rounded to bfloat16 (inputs are exact bf16 here).
+Tensor<float> bf16_reference(const Tensor<float>& x, layers::Linear<float>& lin) {
+  Tensor<float> y(Shape{x.rows(), lin.out_features()});
+  for (index_t i = 0; i < x.rows(); ++i)
+    for (index_t o = 0; o < lin.out_features(); ++o) {
+      double sum = lin.bias().value[o];
+      for (index_t k = 0; k < x.cols(); ++k)
+        sum += double(x(i, k)) * double(backend::round_to_bfloat16(lin.weight().value(o, k)));
+      y(i, o) = float(sum);
+    }
+  return y;
+}
+
+// Under a bf16 scope a frozen weight is rounded once and kept; the copy
+// follows the weight through unfreezing, updates and freezing again.
+BOOST_AUTO_TEST_CASE(bf16_scope_keeps_a_rounded_copy_of_a_frozen_weight_and_refreshes_it) {
+  Rng rng(5);
+  layers::Linear<float> lin(6, 4, rng);
+  Tensor<float> x(Shape{3, 6}, {0.5f, -1, 2, 0.25f, 1, -0.75f, 1, 1, -2, 0.5f, 0, 3,
+                                -1, 0.125f, 1.5f, 2, -3, 1});
+  const auto close = [](const Tensor<float>& a, const Tensor<float>& b) {
+    for (index_t i = 0; i < a.size(); ++i)
+      if (std::abs(a[i] - b[i]) > 1e-5f * (1 + std::abs(b[i]))) return false;
+    return true;
+  };
+  backend::ComputePrecisionScope bf16(backend::Precision::bf16);
+  lin.weight().trainable = false;
+  BOOST_TEST(close(lin.forward(x), bf16_reference(x, lin)));
+  // Unfrozen and moved in training: the next frozen forward sees the move.
+  lin.weight().trainable = true;
+  lin.forward(x);
+  for (float& w : lin.weight().value) w += 0.25f;
+  lin.weight().trainable = false;
+  BOOST_TEST(close(lin.forward(x), bf16_reference(x, lin)));
+  // In eval mode with a trainable weight, entering eval refreshes it.
+  lin.weight().trainable = true;
+  for (float& w : lin.weight().value) w -= 0.5f;
+  lin.eval();
+  BOOST_TEST(close(lin.forward(x), bf16_reference(x, lin)));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,9 +11,11 @@
 // only before set_precision (or call it again). Backward always uses the
 // float weight.
 //
-// In a bf16 backend::ComputePrecisionScope (mixed-precision training), the
-// float path's forward and backward GEMMs round their inputs to bfloat16;
-// the weight, its gradient and the optimizer's state stay float32.
+// In a bf16 backend::ComputePrecisionScope (mixed-precision training, or
+// bf16 for one call), the forward and backward GEMMs round their inputs to
+// bfloat16; the weight, its gradient and the optimizer's state stay float32.
+// A weight that cannot change (frozen, or eval mode) is rounded once and the
+// copy kept, under the same rule as set_precision's.
 #include <adaptrec/backend/ops.hpp>
 #include <adaptrec/core/module.hpp>
 #include <adaptrec/core/random.hpp>
@@ -75,11 +77,15 @@ class Linear : public TrainingMode {
       int8.calibrated_input_abs_max = static_cast<double>(observed_input_abs_max_);
     }
     packed_ = backend::PackedWeight<T>(weight_.value, precision, int8, name);
+    scoped_bf16_ = backend::PackedWeight<T>();
     packed_name_ = name;
     int8_options_ = int8;
   }
   // Back to the float training path.
-  void clear_precision() { packed_ = backend::PackedWeight<T>(); }
+  void clear_precision() {
+    packed_ = backend::PackedWeight<T>();
+    scoped_bf16_ = backend::PackedWeight<T>();
+  }
   bool has_packed_weight() const { return !packed_.empty(); }
   backend::Precision precision() const {
     return packed_.empty() ? backend::Precision::fp32 : packed_.precision();
@@ -118,8 +124,8 @@ class Linear : public TrainingMode {
       observed_input_abs_max_ = std::max(observed_input_abs_max_, m);
     }
     const Tensor<T>* bias = has_bias_ ? &bias_.value : nullptr;
-    if (uses_packed_weight())
-      backend::packed_linear(x, packed_, y, {.bias = bias});
+    if (const auto* packed = packed_for_call())
+      backend::packed_linear(x, *packed, y, {.bias = bias});
     else
       backend::gemm(x, backend::Trans::no, weight_.value, backend::Trans::yes, y, {.bias = bias});
     if (hook_) hook_->forward(x, y);
@@ -140,8 +146,8 @@ class Linear : public TrainingMode {
     }
     auto y = Tensor<T>::uninitialized(begin_forward(x));
     const Tensor<T>* bias = has_bias_ ? &bias_.value : nullptr;
-    if (uses_packed_weight())
-      backend::packed_linear(x, packed_, y,
+    if (const auto* packed = packed_for_call())
+      backend::packed_linear(x, *packed, y,
                              {.bias = bias, .activation = activation, .residual = residual});
     else
       backend::gemm(x, backend::Trans::no, weight_.value, backend::Trans::yes, y,
@@ -205,14 +211,27 @@ class Linear : public TrainingMode {
     return out_shape;
   }
 
-  // A float32 packed copy would take a call out of a bf16
-  // ComputePrecisionScope; the float path follows the scope.
-  bool uses_packed_weight() const {
-    if (packed_.empty() || (weight_.trainable && is_training())) return false;
-    return !(packed_.precision() == backend::Precision::fp32 &&
-             backend::compute_precision() == backend::Precision::bf16);
+  // The packed copy this call multiplies with, or null for the float path.
+  // Only while the weight cannot change under it (frozen, or eval mode): the
+  // copy set_precision made, or, in a bf16 ComputePrecisionScope without a
+  // lower-precision one, a bf16 copy made on first use and kept (the weight
+  // converted once, not per call). A forward with the weight trainable in
+  // training drops that copy, so one made after later updates is fresh.
+  const backend::PackedWeight<T>* packed_for_call() {
+    if (weight_.trainable && is_training()) {
+      scoped_bf16_ = backend::PackedWeight<T>();
+      return nullptr;
+    }
+    const bool lower = !packed_.empty() && packed_.precision() != backend::Precision::fp32;
+    if (lower || backend::compute_precision() != backend::Precision::bf16)
+      return packed_.empty() ? nullptr : &packed_;
+    if (scoped_bf16_.empty())
+      scoped_bf16_ = backend::PackedWeight<T>(weight_.value, backend::Precision::bf16, {},
+                                              packed_name_);
+    return &scoped_bf16_;
   }
   void repack() {
+    scoped_bf16_ = backend::PackedWeight<T>();
     if (!packed_.empty())
       packed_ = backend::PackedWeight<T>(weight_.value, packed_.precision(), int8_options_,
                                          packed_name_);
@@ -226,6 +245,7 @@ class Linear : public TrainingMode {
   Shape input_shape_;
   index_t input_rows_ = -1;  // -1 until the first forward
   backend::PackedWeight<T> packed_;  // empty: the float path
+  backend::PackedWeight<T> scoped_bf16_;  // made under a bf16 ComputePrecisionScope
   backend::Int8Options int8_options_;
   std::string packed_name_ = "Linear";
   bool observing_ = false;
