@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <support/cpu_backend.hpp>
 #include <support/expect_throw.hpp>
 #include <support/random_tensor.hpp>
@@ -110,7 +111,7 @@ void check_cases(Precision precision, backend::Int8Options int8, Numbers numbers
       const auto bias = random_tensor<float>(Shape{c.n}, rng);
       const auto residual = random_tensor<float>(Shape{c.m, c.n}, rng);
       if (int8.activations == ActivationScaling::calibrated)
-        int8.calibrated_input_abs_max = 1.0;  // the inputs' range
+        int8.calibrated_input_range = {{-1.0, 1.0}};  // the inputs' range
       const backend::PackedWeight<float> packed(w, precision, int8, "test.weight");
       Tensor<float> y(Shape{c.m, c.n});
       y.fill(std::numeric_limits<float>::quiet_NaN());  // an unwritten element fails
@@ -212,10 +213,58 @@ BOOST_AUTO_TEST_CASE(calibrated_inputs_beyond_the_range_are_clipped) {
   x[0] = 0.5f;
   x[1] = 4.0f;  // beyond the calibrated 1.0
   const backend::PackedWeight<float> packed(
-      w, Precision::int8, {.activations = ActivationScaling::calibrated, .calibrated_input_abs_max = 1.0});
-  Tensor<float> y(Shape{1, 1});
-  backend::packed_linear(x, packed, y);
-  BOOST_TEST(std::abs(y[0] - 1.5f) < 0.02f);
+      w, Precision::int8,
+      {.activations = ActivationScaling::calibrated, .calibrated_input_range = {{-1.0, 1.0}}});
+  for (const auto b : built_cpu_backends()) {
+    CpuBackendScope scope(b);
+    Tensor<float> y(Shape{1, 1});
+    backend::packed_linear(x, packed, y);
+    BOOST_TEST(std::abs(y[0] - 1.5f) < 0.02f, backend::to_string(b) << ": " << y[0]);
+  }
+}
+
+// Values on one side of zero (after GELU, say) use all 256 uint8 levels with
+// one scale per tensor or per calibration, not half of them.
+BOOST_AUTO_TEST_CASE(one_sided_inputs_use_every_level) {
+  Rng rng(3);
+  Tensor<float> x(Shape{16, 64});
+  fill_uniform(x, 0.0f, 3.0f, rng);
+  const auto w = random_tensor<float>(Shape{4, 64}, rng);
+  for (const backend::Int8Options& o :
+       {backend::Int8Options{.activations = ActivationScaling::per_tensor},
+        backend::Int8Options{.activations = ActivationScaling::calibrated,
+                             .calibrated_input_range = {{0.0, 3.0}}}}) {
+    const backend::PackedWeight<float> packed(w, Precision::int8, o, "one_sided.weight");
+    const std::vector<double> xq = dequantized_input(x, packed);
+    double worst = 0;
+    for (index_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::abs(xq[i] - double(x[i])));
+    // Half a step of 3/255; a symmetric 127-level scale gives half of 3/127.
+    BOOST_TEST(worst <= 0.5 * 3.0 / 255 * (1 + 1e-4), backend::to_string(o.activations) << ": " << worst);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_calibrated_range_must_be_given_and_finite) {
+  Rng rng(2);
+  const auto w = random_tensor<float>(Shape{3, 4}, rng);
+  const auto make = [&](std::optional<backend::InputRange> range) {
+    return backend::PackedWeight<float>(
+        w, Precision::int8,
+        {.activations = ActivationScaling::calibrated, .calibrated_input_range = range},
+        "encoder.layer.1.value");
+  };
+  require_throw_naming<invalid_argument>([&] { make(std::nullopt); },
+                                         {"encoder.layer.1.value", "calibrated_input_range"});
+  require_throw_naming<invalid_argument>([&] { make(backend::InputRange{2.0, 1.0}); },
+                                         {"encoder.layer.1.value", "low <= high"});
+  require_throw_naming<invalid_argument>(
+      [&] { make(backend::InputRange{0.0, std::numeric_limits<double>::infinity()}); },
+      {"encoder.layer.1.value", "finite"});
+  // All-zero inputs calibrate to an empty range; zeros still come out exact.
+  const auto zero = make(backend::InputRange{0.0, 0.0});
+  Tensor<float> x(Shape{2, 4}), y(Shape{2, 3});
+  x.fill(0.0f);
+  backend::packed_linear(x, zero, y);
+  for (index_t i = 0; i < y.size(); ++i) BOOST_TEST(y[i] == 0.0f);
 }
 
 BOOST_AUTO_TEST_CASE(double_runs_on_the_reference_path) {

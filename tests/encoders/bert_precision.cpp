@@ -71,7 +71,10 @@ BOOST_AUTO_TEST_CASE(packed_fp32_matches_the_float_path_and_lower_precisions_sta
       model.set_precision(Precision::int8, {.activations = scaling});
       BOOST_TEST(min_cosine(model.forward(batch), reference) > 0.99, backend::to_string(scaling));
     }
+    model.layer(0).intermediate().set_precision(Precision::bf16);
+    BOOST_TEST(!model.precision().has_value());  // mixed: no one precision to report
     model.clear_precision();
+    BOOST_TEST((model.precision() == Precision::fp32));
     BOOST_TEST(max_abs_difference(model.forward(batch), reference) == 0.0);
   });
 }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,11 +24,18 @@
 
 namespace adaptrec::backend {
 
+// The values an input took on a calibration sample.
+struct InputRange {
+  double low = 0, high = 0;
+};
+
 struct Int8Options {
   ActivationScaling activations = ActivationScaling::per_token;
-  // For ActivationScaling::calibrated: the largest input magnitude seen on
-  // the calibration sample; inputs are quantized with abs_max / 127.
-  double calibrated_input_abs_max = 0;
+  // For ActivationScaling::calibrated: the input range seen on the
+  // calibration sample (widened to hold 0). Inputs are quantized to uint8
+  // over it, values beyond it clipped. layers::Linear fills it from the range
+  // it observed when it is left empty.
+  std::optional<InputRange> calibrated_input_range;
   // Weight levels: q in [-levels, levels]. 0 picks 127 where the CPU's int8
   // dot product sums u8 x s8 pairs without saturating (VNNI, AMX) and 63
   // elsewhere (AVX2's vpmaddubsw saturates pairs of 255 x 127 in int16).
@@ -47,8 +55,6 @@ inline int default_int8_weight_levels() {
   return 127;
 #endif
 }
-
-inline constexpr int int8_activation_levels = 127;
 
 template <class T>
 class PackedWeight {
@@ -90,12 +96,13 @@ class PackedWeight {
   // int8: q [out, in] with W[o, i] ~ q[o, i] * weight_scales()[o].
   const std::vector<std::int8_t>& quantized() const { return quantized_; }
   const std::vector<T>& weight_scales() const { return weight_scales_; }
-  // Sum of q over each output row: the correction for inputs stored as q + 128.
-  const std::vector<std::int32_t>& quantized_row_sums() const { return row_sums_; }
+  // Sum of q over each output row: the correction for inputs with a zero point.
+  const std::vector<T>& quantized_row_sums() const { return row_sums_; }
   int weight_levels() const { return weight_levels_; }
   ActivationScaling activation_scaling() const { return activation_scaling_; }
-  // The calibrated input scale (ActivationScaling::calibrated), else 0.
-  T input_scale() const { return input_scale_; }
+  // ActivationScaling::calibrated: the uint8 scale and zero point of the
+  // calibrated input range.
+  const AsymmetricScale<T>& calibrated_input() const { return calibrated_input_; }
 
 #if ADAPTREC_WITH_ONEDNN
   // Created on first use by the oneDNN path (backend/onednn/matmul.hpp).
@@ -119,21 +126,25 @@ class PackedWeight {
                              "[1, 127], got " + std::to_string(o.weight_levels));
     activation_scaling_ = o.activations;
     if (o.activations == ActivationScaling::calibrated) {
-      if (!(o.calibrated_input_abs_max >= 0) || std::isinf(o.calibrated_input_abs_max))
-        throw invalid_argument("adaptrec::backend::PackedWeight: " + name_ +
-                               ": the calibrated input range must be finite and >= 0, got " +
-                               std::to_string(o.calibrated_input_abs_max));
-      input_scale_ = symmetric_scale(T(o.calibrated_input_abs_max), int8_activation_levels);
+      const std::string where = "adaptrec::backend::PackedWeight: " + name_ + ": ";
+      if (!o.calibrated_input_range)
+        throw invalid_argument(where + "calibrated int8 needs calibrated_input_range");
+      const auto [low, high] = *o.calibrated_input_range;
+      if (!std::isfinite(low) || !std::isfinite(high) || low > high)
+        throw invalid_argument(where + "the calibrated input range [" + std::to_string(low) + ", " +
+                               std::to_string(high) + "] must be finite with low <= high");
+      calibrated_input_ = AsymmetricScale<T>(T(std::min(low, 0.0)), T(std::max(high, 0.0)));
     }
     quantized_.resize(static_cast<std::size_t>(weight.size()));
     weight_scales_.resize(static_cast<std::size_t>(out_));
     row_sums_.resize(static_cast<std::size_t>(out_));
-    quantize_rows(weight.data(), out_, in_, true, T(0), weight_levels_, 0, quantized_.data(),
-                  weight_scales_.data(), "adaptrec::backend::PackedWeight: " + name_);
+    quantize_rows_symmetric(weight.data(), out_, in_, weight_levels_, quantized_.data(),
+                            weight_scales_.data(), "adaptrec::backend::PackedWeight: " + name_);
     for (index_t o_row = 0; o_row < out_; ++o_row) {
       std::int32_t sum = 0;
       for (index_t i = 0; i < in_; ++i) sum += quantized_[static_cast<std::size_t>(o_row * in_ + i)];
-      row_sums_[static_cast<std::size_t>(o_row)] = sum;
+      // Exact in float while |sum| <= 127 * in_ < 2^24.
+      row_sums_[static_cast<std::size_t>(o_row)] = T(sum);
     }
   }
 
@@ -143,10 +154,10 @@ class PackedWeight {
   Tensor<T> values_;
   std::vector<std::int8_t> quantized_;
   std::vector<T> weight_scales_;
-  std::vector<std::int32_t> row_sums_;
+  std::vector<T> row_sums_;
   int weight_levels_ = 0;
   ActivationScaling activation_scaling_ = ActivationScaling::per_token;
-  T input_scale_ = T(0);
+  AsymmetricScale<T> calibrated_input_;
 #if ADAPTREC_WITH_ONEDNN
   mutable std::shared_ptr<detail::OnednnPackedState> onednn_;
   std::shared_ptr<std::mutex> onednn_mutex_ = std::make_shared<std::mutex>();

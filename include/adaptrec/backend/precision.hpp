@@ -4,9 +4,9 @@
 //
 // fp32: float32 throughout. bf16: inputs and weights rounded to bfloat16
 // (8 exponent bits, 7 mantissa bits), products summed in float32. int8:
-// weights quantized symmetrically per output channel, activations
-// symmetrically per token, per tensor, or with a scale calibrated beforehand;
-// products summed exactly in int32.
+// weights quantized symmetrically per output channel, activations to uint8
+// with a zero point (asymmetrically) per token, per tensor, or over a range
+// calibrated beforehand; products summed exactly in int32.
 #include <adaptrec/core/error.hpp>
 
 #include <string>
@@ -16,11 +16,11 @@ namespace adaptrec::backend {
 
 enum class Precision { fp32, bf16, int8 };
 
-// How int8 activations are scaled: from each row's own largest magnitude
-// (per_token, the most accurate), from the whole matrix's (per_tensor, one
-// scale fused into the GEMM's output), or from a scale measured on a
-// calibration sample before serving (calibrated: no pass over the input to
-// find it, but values beyond the calibrated range are clipped).
+// How int8 activations are scaled: over each row's own range (per_token,
+// the most accurate), over the whole matrix's (per_tensor, one scale fused
+// into the GEMM's output), or over a range measured on a calibration sample
+// before serving (calibrated: no pass over the input to find it, but values
+// beyond the calibrated range are clipped).
 enum class ActivationScaling { per_token, per_tensor, calibrated };
 
 inline const char* to_string(Precision p) {

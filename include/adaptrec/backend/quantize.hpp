@@ -1,7 +1,7 @@
 #pragma once
 // The conversions behind the bf16 and int8 GEMMs: rounding to bfloat16, and
-// symmetric int8 quantization of weights (per output channel) and of
-// activations (per row or per matrix). Both CPU paths (Eigen and oneDNN) use
+// int8 quantization: weights symmetrically per output channel, activations
+// asymmetrically (uint8 with a zero point) per row or per matrix. Both CPU paths (Eigen and oneDNN) use
 // these, so they multiply the same numbers and differ only in summation order.
 #include <adaptrec/backend/cpu/parallel.hpp>
 #include <adaptrec/core/error.hpp>
@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace adaptrec::backend {
 
@@ -61,61 +62,85 @@ T symmetric_scale(T abs_max, int levels) {
   return abs_max > T(0) ? abs_max / T(levels) : T(1);
 }
 
-// q = round(x / scale), clamped to [-levels, levels]. `offset` is added to
-// the result: 0 gives int8, 128 gives the uint8 oneDNN's u8 x s8 kernels read.
-template <class Q, class T>
-void quantize(const T* x, index_t n, T scale, int levels, int offset, Q* q) {
-  const T inverse = T(1) / scale;
-  for (index_t i = 0; i < n; ++i) {
-    const T r = std::nearbyint(x[i] * inverse);
-    const T clamped = std::clamp(r, T(-levels), T(levels));
-    q[i] = static_cast<Q>(static_cast<int>(clamped) + offset);
-  }
-}
-
-// Quantizes the rows of a [rows, cols] matrix, each with its own scale
-// (per_row) or all with one (`shared_scale` > 0 is used as given; otherwise
-// it is found from the whole matrix). Writes the scales used, one per row.
-template <class Q, class T>
-void quantize_rows(const T* x, index_t rows, index_t cols, bool per_row, T shared_scale,
-                   int levels, int offset, Q* q, T* row_scales, const std::string& what) {
-  // One serial pass finds NaN before the parallel one (an exception may not
-  // leave an OpenMP region) and gives the whole matrix's scale.
-  const T abs_max = finite_abs_max(x, rows * cols, what);
-  if (!per_row && !(shared_scale > T(0))) shared_scale = symmetric_scale(abs_max, levels);
+// Symmetric quantization of each row of a [rows, cols] matrix (a weight,
+// one row per output channel): q = round(x / scale) in [-levels, levels]
+// with the row's scale = max |x| / levels. Writes the scales, one per row.
+template <class T>
+void quantize_rows_symmetric(const T* x, index_t rows, index_t cols, int levels, std::int8_t* q,
+                             T* row_scales, const std::string& what) {
+  // NaN is refused in one serial pass: an exception may not leave an OpenMP region.
+  finite_abs_max(x, rows * cols, what);
   cpu::parallel_for(rows, cols, [&](index_t r) {
     const T* row = x + r * cols;
-    T scale = shared_scale;
-    if (per_row) {
-      T m = T(0);
-      for (index_t c = 0; c < cols; ++c) m = std::max(m, std::abs(row[c]));
-      scale = symmetric_scale(m, levels);
-    }
+    T m = T(0);
+    for (index_t c = 0; c < cols; ++c) m = std::max(m, std::abs(row[c]));
+    const T scale = symmetric_scale(m, levels);
     row_scales[r] = scale;
-    quantize(row, cols, scale, levels, offset, q + r * cols);
+    const T inverse = T(1) / scale;
+    for (index_t c = 0; c < cols; ++c)
+      q[r * cols + c] = static_cast<std::int8_t>(
+          std::clamp(std::nearbyint(row[c] * inverse), T(-levels), T(levels)));
   });
 }
 
-// Asymmetric uint8 quantization of each row: x ~ (q - zero_point) * scale
-// with q in [0, 255] covering [min(x, 0), max(x, 0)], so a row of skewed
-// values (after GELU, say) uses all 256 levels instead of half of them.
-// The zero point is an integer, so 0 is represented exactly.
+// The range [low, high] of x[0, n), widened to hold 0; throws as
+// finite_abs_max does.
 template <class T>
-void quantize_rows_asymmetric(const T* x, index_t rows, index_t cols, std::uint8_t* q,
-                              T* row_scales, T* row_zero_points, const std::string& what) {
+std::pair<T, T> finite_range(const T* x, index_t n, const std::string& what) {
+  T low = T(0), high = T(0);
+  bool finite = true;
+  for (index_t i = 0; i < n; ++i) {
+    finite = finite && std::isfinite(x[i]);
+    low = std::min(low, x[i]);
+    high = std::max(high, x[i]);
+  }
+  if (!finite) throw invalid_argument(what + " holds NaN or infinity and cannot be quantized to int8");
+  return {low, high};
+}
+
+// Asymmetric uint8 parameters for values in [low, high] (low <= 0 <= high):
+// x ~ (q - zero_point) * scale with q in [0, 255], so skewed values (after
+// GELU, say) use all 256 levels instead of half of them. The zero point is
+// an integer, so 0 is represented exactly.
+template <class T>
+struct AsymmetricScale {
+  T scale = T(1);
+  T zero_point = T(0);
+  AsymmetricScale() = default;
+  AsymmetricScale(T low, T high)
+      : scale(high > low ? (high - low) / T(255) : T(1)),
+        zero_point(std::clamp(std::nearbyint(-low / scale), T(0), T(255))) {}
+};
+
+// q = clamp(round(x / scale) + zero_point, 0, 255): values outside the range
+// the parameters were made for are clipped.
+template <class T>
+void quantize_asymmetric(const T* x, index_t n, const AsymmetricScale<T>& a, std::uint8_t* q) {
+  const T inverse = T(1) / a.scale;
+  for (index_t i = 0; i < n; ++i)
+    q[i] = static_cast<std::uint8_t>(
+        std::clamp(std::nearbyint(x[i] * inverse) + a.zero_point, T(0), T(255)));
+}
+
+// Asymmetric uint8 quantization of a [rows, cols] matrix: each row over its
+// own range (per_row), or every row with `shared`. Writes each row's scale
+// and zero point.
+template <class T>
+void quantize_rows_asymmetric(const T* x, index_t rows, index_t cols, bool per_row,
+                              const AsymmetricScale<T>& shared, std::uint8_t* q, T* row_scales,
+                              T* row_zero_points, const std::string& what) {
   finite_abs_max(x, rows * cols, what);  // NaN is refused before the parallel pass
   cpu::parallel_for(rows, cols, [&](index_t r) {
     const T* row = x + r * cols;
-    T low = T(0), high = T(0);
-    for (index_t c = 0; c < cols; ++c) low = std::min(low, row[c]), high = std::max(high, row[c]);
-    const T scale = high > low ? (high - low) / T(255) : T(1);
-    const T zero_point = std::clamp(std::nearbyint(-low / scale), T(0), T(255));
-    row_scales[r] = scale;
-    row_zero_points[r] = zero_point;
-    const T inverse = T(1) / scale;
-    for (index_t c = 0; c < cols; ++c)
-      q[r * cols + c] = static_cast<std::uint8_t>(
-          std::clamp(std::nearbyint(row[c] * inverse) + zero_point, T(0), T(255)));
+    AsymmetricScale<T> a = shared;
+    if (per_row) {
+      T low = T(0), high = T(0);
+      for (index_t c = 0; c < cols; ++c) low = std::min(low, row[c]), high = std::max(high, row[c]);
+      a = AsymmetricScale<T>(low, high);
+    }
+    row_scales[r] = a.scale;
+    row_zero_points[r] = a.zero_point;
+    quantize_asymmetric(row, cols, a, q + r * cols);
   });
 }
 

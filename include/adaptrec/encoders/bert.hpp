@@ -254,10 +254,16 @@ class Bert {
   void clear_precision() {
     for_each_linear([](const std::string&, layers::Linear<T>& l) { l.clear_precision(); });
   }
-  backend::Precision precision() {
-    backend::Precision p = backend::Precision::fp32;
-    for_each_linear([&](const std::string&, layers::Linear<T>& l) { p = l.precision(); });
-    return p;
+  // The precision every Linear layer runs in, or nullopt when they differ
+  // (a layer set on its own).
+  std::optional<backend::Precision> precision() {
+    std::optional<backend::Precision> p;
+    bool mixed = false;
+    for_each_linear([&](const std::string&, layers::Linear<T>& l) {
+      mixed = mixed || (p && *p != l.precision());
+      p = l.precision();
+    });
+    return mixed ? std::nullopt : p;
   }
   // Records every Linear layer's input range over forwards of `sample`, for
   // set_precision(int8, {.activations = calibrated}).

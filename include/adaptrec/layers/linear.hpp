@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 namespace adaptrec::layers {
@@ -69,12 +70,12 @@ class Linear : public TrainingMode {
                      const std::string& name = "Linear") {
     if (precision == backend::Precision::int8 &&
         int8.activations == backend::ActivationScaling::calibrated &&
-        int8.calibrated_input_abs_max == 0) {
-      if (observed_input_abs_max_ < 0)
+        !int8.calibrated_input_range) {
+      if (!observed_input_range_)
         throw invalid_argument("adaptrec::layers::Linear::set_precision: " + name +
                                ": calibrated int8 needs an input range; run forwards with "
                                "observe_input_range(true) first, or give one");
-      int8.calibrated_input_abs_max = static_cast<double>(observed_input_abs_max_);
+      int8.calibrated_input_range = observed_input_range_;
     }
     packed_ = backend::PackedWeight<T>(weight_.value, precision, int8, name);
     scoped_bf16_ = backend::PackedWeight<T>();
@@ -92,12 +93,15 @@ class Linear : public TrainingMode {
   }
   const backend::PackedWeight<T>& packed_weight() const { return packed_; }
 
-  // While on, forward records the largest input magnitude, for calibrated int8.
+  // While on, forward records the range of its inputs, for calibrated int8.
   void observe_input_range(bool on) {
     observing_ = on;
-    if (on) observed_input_abs_max_ = T(-1);
+    if (on) observed_input_range_.reset();
   }
-  T observed_input_abs_max() const { return observed_input_abs_max_; }
+  // Empty until a forward observed an input.
+  const std::optional<backend::InputRange>& observed_input_range() const {
+    return observed_input_range_;
+  }
 
   // Folds a mergeable hook (LoRA) into the weight; forward then runs the plain
   // layer. unmerge_hook restores the weight.
@@ -119,10 +123,7 @@ class Linear : public TrainingMode {
     auto y = Tensor<T>::uninitialized(begin_forward(x));
     // Only dW needs x; a frozen layer keeps its shape alone.
     if (weight_.trainable) input_ = x;
-    if (observing_) {
-      const T m = backend::finite_abs_max(x.data(), x.size(), "the input of " + packed_name_);
-      observed_input_abs_max_ = std::max(observed_input_abs_max_, m);
-    }
+    if (observing_) observe(x);
     const Tensor<T>* bias = has_bias_ ? &bias_.value : nullptr;
     if (const auto* packed = packed_for_call())
       backend::packed_linear(x, *packed, y, {.bias = bias});
@@ -211,6 +212,14 @@ class Linear : public TrainingMode {
     return out_shape;
   }
 
+  void observe(const Tensor<T>& x) {
+    const auto [low, high] = backend::finite_range(x.data(), x.size(), "the input of " + packed_name_);
+    backend::InputRange r = observed_input_range_.value_or(backend::InputRange{});
+    r.low = std::min(r.low, static_cast<double>(low));
+    r.high = std::max(r.high, static_cast<double>(high));
+    observed_input_range_ = r;
+  }
+
   // The packed copy this call multiplies with, or null for the float path.
   // Only while the weight cannot change under it (frozen, or eval mode): the
   // copy set_precision made, or, in a bf16 ComputePrecisionScope without a
@@ -249,7 +258,7 @@ class Linear : public TrainingMode {
   backend::Int8Options int8_options_;
   std::string packed_name_ = "Linear";
   bool observing_ = false;
-  T observed_input_abs_max_ = T(-1);  // -1: nothing observed
+  std::optional<backend::InputRange> observed_input_range_;
 };
 
 }  // namespace adaptrec::layers

@@ -15,23 +15,20 @@
 namespace adaptrec::backend::cpu {
 
 // Int8 inputs as the u8 x s8 kernels read them: x[r, :] ~ (q[r, :] -
-// zero_point[r]) * scale[r]. Per token, each row is quantized asymmetrically
-// over its own range; per tensor or calibrated, symmetrically with one scale
-// and the zero point 128.
+// zero_point[r]) * scale[r], asymmetric over the range [min(x, 0), max(x, 0)]
+// of each row (per token), of the whole matrix (per tensor), or of the
+// calibration sample (calibrated).
 template <class T>
 void quantize_int8_inputs(const T* x, index_t m, index_t k, const PackedWeight<T>& w,
                           std::uint8_t* q, T* row_scales, T* row_zero_points) {
   const std::string what = "adaptrec::backend::packed_linear: the input of " + w.name();
-  if (w.activation_scaling() == ActivationScaling::per_token) {
-    quantize_rows_asymmetric(x, m, k, q, row_scales, row_zero_points, what);
-    return;
+  AsymmetricScale<T> shared = w.calibrated_input();
+  if (w.activation_scaling() == ActivationScaling::per_tensor) {
+    const auto [low, high] = finite_range(x, m * k, what);
+    shared = AsymmetricScale<T>(low, high);
   }
-  T scale = T(0);  // found from x
-  if (w.activation_scaling() == ActivationScaling::calibrated)
-    // A calibrated range of zero means every input is zero: any scale will do.
-    scale = w.input_scale() > T(0) ? w.input_scale() : T(1);
-  quantize_rows(x, m, k, false, scale, int8_activation_levels, 128, q, row_scales, what);
-  for (index_t r = 0; r < m; ++r) row_zero_points[r] = T(128);
+  quantize_rows_asymmetric(x, m, k, w.activation_scaling() == ActivationScaling::per_token, shared,
+                           q, row_scales, row_zero_points, what);
 }
 
 template <class T>

@@ -248,11 +248,10 @@ inline bool packed_linear(const float* x, index_t m, const PackedWeight<float>& 
   std::vector<float> row_scales(static_cast<std::size_t>(m)), zero_points(static_cast<std::size_t>(m));
   cpu::quantize_int8_inputs(x, m, k, w, q.data(), row_scales.data(), zero_points.data());
   // sum_i (q_x - z) q_w = acc - z * (row sum of q_w): the offset to take off.
-  std::vector<float> offsets(static_cast<std::size_t>(n));
-  for (index_t o = 0; o < n; ++o) offsets[o] = static_cast<float>(w.quantized_row_sums()[o]);
+  const float* offsets = w.quantized_row_sums().data();
   if (per_token) {
     execute_matmul(prim, w, sig, dnnl_u8, q.data(), y, nullptr, 0, nullptr, nullptr);
-    cpu::apply_epilogue(y, m, n, e, row_scales.data(), w.weight_scales().data(), offsets.data(),
+    cpu::apply_epilogue(y, m, n, e, row_scales.data(), w.weight_scales().data(), offsets,
                         zero_points.data());
     return true;
   }
