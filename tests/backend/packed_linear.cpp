@@ -299,6 +299,46 @@ BOOST_AUTO_TEST_CASE(bad_inputs_name_the_weight_and_shapes) {
   require_throw_naming<invalid_argument>([&] { backend::packed_linear(x, empty, y); }, {"not packed"});
 }
 
+// NaN or infinity anywhere, in a matrix large enough for the parallel
+// passes, is refused under every activation scaling and on every backend,
+// and so is a weight holding one.
+BOOST_AUTO_TEST_CASE(non_finite_values_are_refused_under_every_scaling) {
+  Rng rng(2);
+  const auto w = random_tensor<float>(Shape{8, 64}, rng);
+  const float bad[] = {std::numeric_limits<float>::quiet_NaN(),
+                       std::numeric_limits<float>::infinity(),
+                       -std::numeric_limits<float>::infinity()};
+  for (const auto options :
+       {backend::Int8Options{.activations = ActivationScaling::per_token},
+        backend::Int8Options{.activations = ActivationScaling::per_tensor},
+        backend::Int8Options{.activations = ActivationScaling::calibrated,
+                             .calibrated_input_range = {{-2.0, 2.0}}}}) {
+    const backend::PackedWeight<float> packed(w, Precision::int8, options, "ffn.out");
+    for (const float value : bad)
+      for (const index_t at : {index_t{0}, index_t{1000 * 64 - 1}}) {
+        auto x = random_tensor<float>(Shape{1000, 64}, rng);
+        x[at] = value;
+        Tensor<float> y(Shape{1000, 8});
+        for (const auto b : built_cpu_backends()) {
+          CpuBackendScope scope(b);
+          BOOST_TEST_CONTEXT(backend::to_string(b) << " value " << value << " at " << at) {
+            require_throw_naming<invalid_argument>([&] { backend::packed_linear(x, packed, y); },
+                                                   {"ffn.out holds NaN or infinity"});
+          }
+        }
+      }
+  }
+  auto bad_w = random_tensor<float>(Shape{300, 200}, rng);
+  bad_w[299 * 200 + 7] = std::numeric_limits<float>::quiet_NaN();
+  require_throw_naming<invalid_argument>(
+      [&] { backend::PackedWeight<float>(bad_w, Precision::int8, {}, "query"); }, {"NaN"});
+  const auto range = backend::finite_range(w.data(), w.size(), "w");
+  BOOST_TEST(range.first <= 0.0f);
+  BOOST_TEST(range.second >= 0.0f);
+  BOOST_TEST(range.first == *std::min_element(w.begin(), w.end()));
+  BOOST_TEST(range.second == *std::max_element(w.begin(), w.end()));
+}
+
 BOOST_AUTO_TEST_CASE(precision_names_parse) {
   BOOST_TEST((backend::parse_precision("bf16", "--precision") == Precision::bf16));
   BOOST_TEST((backend::parse_precision("int8", "--precision") == Precision::int8));

@@ -7,12 +7,15 @@
 #include <adaptrec/core/error.hpp>
 #include <adaptrec/core/shape.hpp>
 
+#include <Eigen/Core>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace adaptrec::backend {
 
@@ -41,18 +44,61 @@ void round_to_bfloat16(const T* x, T* y, index_t n) {
   cpu::parallel_for(n, 4, [&](index_t i) { y[i] = round_to_bfloat16(x[i]); });
 }
 
-// The largest magnitude in x[0, n); throws when x holds NaN or infinity,
-// which no integer scale can represent. `what` names x for the message.
+namespace detail {
+
+template <class T>
+struct Range {
+  T low = T(0), high = T(0);  // widened to hold 0
+  bool finite = true;
+};
+
+// One vectorised pass over x[0, n) (Eigen's packet min and max); NaN and
+// infinity show up in the sum of x - x, which is 0 only when all are finite.
+template <class T>
+Range<T> range_of(const T* x, index_t n) {
+  if (n == 0) return {};
+  Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> v(x, n);
+  return {std::min(T(0), v.minCoeff()), std::max(T(0), v.maxCoeff()),
+          std::isfinite((v - v).sum())};
+}
+
+// Exceptions may not leave an OpenMP region: parallel passes record which
+// rows were not finite, and this throws after them.
+inline void require_finite(bool finite, const std::string& what) {
+  if (!finite) throw invalid_argument(what + " holds NaN or infinity and cannot be quantized to int8");
+}
+
+inline bool all_set(const std::vector<unsigned char>& flags) {
+  return std::all_of(flags.begin(), flags.end(), [](unsigned char f) { return f != 0; });
+}
+
+}  // namespace detail
+
+// The range [low, high] of x[0, n), widened to hold 0, in one parallel pass.
+// Throws invalid_argument when x holds NaN or infinity, which no integer
+// scale can represent; `what` names x for the message.
+template <class T>
+std::pair<T, T> finite_range(const T* x, index_t n, const std::string& what) {
+  constexpr index_t chunk = 1 << 14;
+  const index_t chunks = (n + chunk - 1) / chunk;
+  std::vector<detail::Range<T>> ranges(static_cast<std::size_t>(chunks));
+  cpu::parallel_for(chunks, chunk, [&](index_t c) {
+    const index_t begin = c * chunk;
+    ranges[static_cast<std::size_t>(c)] = detail::range_of(x + begin, std::min(chunk, n - begin));
+  });
+  detail::Range<T> all;
+  for (const auto& r : ranges)
+    all.low = std::min(all.low, r.low), all.high = std::max(all.high, r.high),
+    all.finite = all.finite && r.finite;
+  detail::require_finite(all.finite, what);
+  return {all.low, all.high};
+}
+
+// The largest magnitude in x[0, n); throws as finite_range does.
 template <class T>
 T finite_abs_max(const T* x, index_t n, const std::string& what) {
-  T m = T(0);
-  bool finite = true;
-  for (index_t i = 0; i < n; ++i) {
-    finite = finite && std::isfinite(x[i]);
-    m = std::max(m, std::abs(x[i]));
-  }
-  if (!finite) throw invalid_argument(what + " holds NaN or infinity and cannot be quantized to int8");
-  return m;
+  const auto [low, high] = finite_range(x, n, what);
+  return std::max(-low, high);
 }
 
 // The scale that maps [-abs_max, abs_max] onto [-levels, levels]; 1 for an
@@ -68,34 +114,20 @@ T symmetric_scale(T abs_max, int levels) {
 template <class T>
 void quantize_rows_symmetric(const T* x, index_t rows, index_t cols, int levels, std::int8_t* q,
                              T* row_scales, const std::string& what) {
-  // NaN is refused in one serial pass: an exception may not leave an OpenMP region.
-  finite_abs_max(x, rows * cols, what);
+  std::vector<unsigned char> finite(static_cast<std::size_t>(rows));
   cpu::parallel_for(rows, cols, [&](index_t r) {
     const T* row = x + r * cols;
-    T m = T(0);
-    for (index_t c = 0; c < cols; ++c) m = std::max(m, std::abs(row[c]));
-    const T scale = symmetric_scale(m, levels);
+    const detail::Range<T> range = detail::range_of(row, cols);
+    finite[static_cast<std::size_t>(r)] = range.finite;
+    if (!range.finite) return;  // rounding NaN to an integer is undefined
+    const T scale = symmetric_scale(std::max(-range.low, range.high), levels);
     row_scales[r] = scale;
     const T inverse = T(1) / scale;
     for (index_t c = 0; c < cols; ++c)
       q[r * cols + c] = static_cast<std::int8_t>(
           std::clamp(std::nearbyint(row[c] * inverse), T(-levels), T(levels)));
   });
-}
-
-// The range [low, high] of x[0, n), widened to hold 0; throws as
-// finite_abs_max does.
-template <class T>
-std::pair<T, T> finite_range(const T* x, index_t n, const std::string& what) {
-  T low = T(0), high = T(0);
-  bool finite = true;
-  for (index_t i = 0; i < n; ++i) {
-    finite = finite && std::isfinite(x[i]);
-    low = std::min(low, x[i]);
-    high = std::max(high, x[i]);
-  }
-  if (!finite) throw invalid_argument(what + " holds NaN or infinity and cannot be quantized to int8");
-  return {low, high};
+  detail::require_finite(detail::all_set(finite), what);
 }
 
 // Asymmetric uint8 parameters for values in [low, high] (low <= 0 <= high):
@@ -129,19 +161,18 @@ template <class T>
 void quantize_rows_asymmetric(const T* x, index_t rows, index_t cols, bool per_row,
                               const AsymmetricScale<T>& shared, std::uint8_t* q, T* row_scales,
                               T* row_zero_points, const std::string& what) {
-  finite_abs_max(x, rows * cols, what);  // NaN is refused before the parallel pass
+  std::vector<unsigned char> finite(static_cast<std::size_t>(rows));
   cpu::parallel_for(rows, cols, [&](index_t r) {
     const T* row = x + r * cols;
-    AsymmetricScale<T> a = shared;
-    if (per_row) {
-      T low = T(0), high = T(0);
-      for (index_t c = 0; c < cols; ++c) low = std::min(low, row[c]), high = std::max(high, row[c]);
-      a = AsymmetricScale<T>(low, high);
-    }
+    const detail::Range<T> range = detail::range_of(row, cols);
+    finite[static_cast<std::size_t>(r)] = range.finite;
+    if (!range.finite) return;  // rounding NaN to an integer is undefined
+    const AsymmetricScale<T> a = per_row ? AsymmetricScale<T>(range.low, range.high) : shared;
     row_scales[r] = a.scale;
     row_zero_points[r] = a.zero_point;
     quantize_asymmetric(row, cols, a, q + r * cols);
   });
+  detail::require_finite(detail::all_set(finite), what);
 }
 
 }  // namespace adaptrec::backend
