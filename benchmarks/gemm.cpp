@@ -23,10 +23,15 @@ using adaptrec::Tensor;
 using adaptrec::backend::Trans;
 
 // C[m, n] = op(A) op(B) with op(A) [m, k] and op(B) [k, n].
+// With batch > 1, `batch` independent products of that shape: one batched
+// call, or (per_entry) one call per entry from a parallel loop, as attention
+// ran before it was batched.
 struct GemmCase {
   std::string name;
   index_t m, n, k;
   Trans ta, tb;
+  index_t batch = 1;
+  bool per_entry = false;
 };
 
 // The forward GEMM of Linear is x W^T (NT); its backward is dW = dy^T x (TN)
@@ -56,15 +61,32 @@ std::vector<GemmCase> model_cases() {
       {"dcn/deep_l1_fwd [1024,256]x[128,256]^T", 1024, 128, 256, N, T},
       {"dcn/deep_l1_dW [1024,128]^Tx[1024,256]", 128, 256, 1024, T, N},
       {"dcn/deep_l1_dx [1024,128]x[128,256]", 1024, 256, 128, N, N},
+      // MiniLM-L6's LoRA step (batch 32, sequence 64: 2048 tokens, hidden 384,
+      // 12 heads of 32, FFN 1536). Linear forward x W^T and dx = dy W; frozen
+      // weights need no dW.
+      {"minilm/qkvo_fwd [2048,384]x[384,384]^T", 2048, 384, 384, N, T},
+      {"minilm/ffn_in_fwd [2048,384]x[1536,384]^T", 2048, 1536, 384, N, T},
+      {"minilm/ffn_out_fwd [2048,1536]x[384,1536]^T", 2048, 384, 1536, N, T},
+      {"minilm/qkvo_dx [2048,384]x[384,384]", 2048, 384, 384, N, N},
+      {"minilm/ffn_in_dx [2048,1536]x[1536,384]", 2048, 384, 1536, N, N},
+      {"minilm/ffn_out_dx [2048,384]x[384,1536]", 2048, 1536, 384, N, N},
+      // Attention's products over 32 x 12 (batch, head) pairs: scores Q K^T,
+      // context P V, and backward's dP = dO V^T, dV = P^T dO.
+      {"minilm/scores 384x[64,32]x[64,32]^T", 64, 64, 32, N, T, 384},
+      {"minilm/scores_loop 384x[64,32]x[64,32]^T", 64, 64, 32, N, T, 384, true},
+      {"minilm/context 384x[64,64]x[64,32]", 64, 32, 64, N, N, 384},
+      {"minilm/context_loop 384x[64,64]x[64,32]", 64, 32, 64, N, N, 384, true},
+      {"minilm/dv 384x[64,64]^Tx[64,32]", 64, 32, 64, T, N, 384},
+      {"minilm/dv_loop 384x[64,64]^Tx[64,32]", 64, 32, 64, T, N, 384, true},
       // Attainable rate: large squares, where packing and threading costs vanish.
       {"square/1024^3", 1024, 1024, 1024, N, N},
       {"square/2048^3", 2048, 2048, 2048, N, N},
   };
 }
 
-Tensor<float> random_matrix(index_t rows, index_t cols, std::uint64_t seed) {
+Tensor<float> random_matrix(index_t rows, index_t cols, std::uint64_t seed, index_t batch = 1) {
   adaptrec::Rng rng(seed);
-  Tensor<float> t(Shape{rows, cols});
+  Tensor<float> t(batch == 1 ? Shape{rows, cols} : Shape{batch, rows, cols});
   adaptrec::fill_uniform(t, -1.0f, 1.0f, rng);
   return t;
 }
@@ -72,15 +94,27 @@ Tensor<float> random_matrix(index_t rows, index_t cols, std::uint64_t seed) {
 void run_gemm(benchmark::State& state, const GemmCase& c) {
   adaptrec::set_num_threads(static_cast<int>(state.range(0)));
   const bool ta = c.ta == Trans::yes, tb = c.tb == Trans::yes;
-  const Tensor<float> a = ta ? random_matrix(c.k, c.m, 1) : random_matrix(c.m, c.k, 1);
-  const Tensor<float> b = tb ? random_matrix(c.n, c.k, 2) : random_matrix(c.k, c.n, 2);
-  Tensor<float> out(Shape{c.m, c.n});
+  const Tensor<float> a =
+      ta ? random_matrix(c.k, c.m, 1, c.batch) : random_matrix(c.m, c.k, 1, c.batch);
+  const Tensor<float> b =
+      tb ? random_matrix(c.n, c.k, 2, c.batch) : random_matrix(c.k, c.n, 2, c.batch);
+  Tensor<float> out(c.batch == 1 ? Shape{c.m, c.n} : Shape{c.batch, c.m, c.n});
   for (auto _ : state) {
-    adaptrec::backend::gemm(a, c.ta, b, c.tb, out);
+    if (c.batch == 1) {
+      adaptrec::backend::gemm(a, c.ta, b, c.tb, out);
+    } else if (c.per_entry) {
+      const index_t sa = c.m * c.k, sb = c.k * c.n, sc = c.m * c.n;
+      adaptrec::backend::cpu::parallel_for(c.batch, sc * c.k, [&](index_t i) {
+        adaptrec::backend::cpu::gemm(a.data() + i * sa, ta, b.data() + i * sb, tb,
+                                     out.data() + i * sc, c.m, c.n, c.k, 1.0f, 0.0f);
+      });
+    } else {
+      adaptrec::backend::batched_gemm(a, c.ta, b, c.tb, out);
+    }
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
-  state.counters["FLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(c.m * c.n * c.k),
+  state.counters["FLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(c.batch * c.m * c.n * c.k),
                                                 benchmark::Counter::kIsIterationInvariantRate,
                                                 benchmark::Counter::OneK::kIs1000);
 }

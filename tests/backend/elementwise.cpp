@@ -134,6 +134,28 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(activation_derivatives_match_double_reference, T, 
   }
 }
 
+// Large enough (6400 elements) for the oneDNN backend's eltwise primitive,
+// which takes the GELUs from 4096 elements up; extreme inputs included.
+BOOST_AUTO_TEST_CASE(large_float_activations_match_double_reference) {
+  Rng rng(204);
+  Tensor<float> x = random_tensor<float>(Shape{64, 100}, rng, -8.0f, 8.0f);
+  const float extremes[] = {-1000.f, 1000.f, -88.f, 88.f, -10.f, 10.f, 0.f, -0.f};
+  for (std::size_t i = 0; i < std::size(extremes); ++i) x[static_cast<index_t>(i)] = extremes[i];
+  const Tensor<float> dy = random_tensor<float>(x.shape(), rng);
+  for (Activation a : all_activations) {
+    Tensor<float> y = Tensor<float>::full(x.shape(), std::nanf("")), dx = y;
+    backend::activation_forward(a, x, y);
+    backend::activation_backward(a, x, y, dy, dx);
+    BOOST_TEST_CONTEXT(backend::to_string(a)) {
+      for (index_t i = 0; i < x.size(); ++i) {
+        check_close(double(y[i]), reference_activation(a, double(x[i])), tolerance<float>);
+        check_close(double(dx[i]), double(dy[i]) * reference_derivative(a, double(x[i])),
+                    4 * tolerance<float>);
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(activation_derivatives_match_finite_differences) {
   Rng rng(203);
   Tensor<double> x = random_tensor<double>(Shape{4, 25}, rng, -4.0, 4.0);

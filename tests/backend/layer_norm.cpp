@@ -98,6 +98,28 @@ BOOST_AUTO_TEST_CASE(backward_matches_finite_differences) {
   adaptrec_test::compare(dbeta, adaptrec_test::numeric_gradient(beta, loss), "dbeta");
 }
 
+// 70 rows span three blocks of the parameter-gradient sum, the last one short.
+BOOST_AUTO_TEST_CASE(backward_over_several_row_blocks_matches_finite_differences) {
+  Rng rng(404);
+  const double eps = 1e-5;
+  Tensor<double> x = random_tensor<double>(Shape{70, 9}, rng, -2.0, 2.0);
+  Tensor<double> gamma = random_tensor<double>(Shape{9}, rng, 0.5, 1.5);
+  Tensor<double> beta = random_tensor<double>(Shape{9}, rng);
+  const Tensor<double> r = random_tensor<double>(x.shape(), rng);
+  auto loss = [&] {
+    Tensor<double> y(x.shape()), mean(Shape{70}), rstd(Shape{70});
+    backend::layer_norm_forward(x, gamma, beta, eps, y, mean, rstd);
+    return adaptrec_test::inner(y, r);
+  };
+  Tensor<double> y(x.shape()), mean(Shape{70}), rstd(Shape{70});
+  backend::layer_norm_forward(x, gamma, beta, eps, y, mean, rstd);
+  Tensor<double> dx(x.shape()), dgamma(Shape{9}), dbeta(Shape{9});
+  backend::layer_norm_backward(x, gamma, mean, rstd, r, dx, dgamma, dbeta);
+  adaptrec_test::compare(dx, adaptrec_test::numeric_gradient(x, loss), "dx");
+  adaptrec_test::compare(dgamma, adaptrec_test::numeric_gradient(gamma, loss), "dgamma");
+  adaptrec_test::compare(dbeta, adaptrec_test::numeric_gradient(beta, loss), "dbeta");
+}
+
 BOOST_AUTO_TEST_CASE(one_and_two_threads_give_identical_results) {
   Rng rng(403);
   const Tensor<float> x = random_tensor<float>(Shape{517, 96}, rng, -3.0f, 3.0f);

@@ -19,6 +19,7 @@
 #include <adaptrec/backend/packed_weight.hpp>
 #include <adaptrec/core/tensor.hpp>
 #if ADAPTREC_WITH_ONEDNN
+#include <adaptrec/backend/onednn/eltwise.hpp>
 #include <adaptrec/backend/onednn/matmul.hpp>
 #endif
 
@@ -205,6 +206,12 @@ void activation_forward(Activation act, const Tensor<T>& x, Tensor<T>& y) {
   if (!(x.shape() == y.shape()))
     throw shape_error(detail::shapes("activation_forward", {x.shape(), y.shape()}));
   detail::require_cpu("activation_forward", x, y);
+#if ADAPTREC_WITH_ONEDNN
+  if constexpr (std::is_same_v<T, float>)
+    if (cpu_backend() == CpuBackend::onednn &&
+        onednn::activation_forward(act, x.data(), y.data(), x.size()))
+      return;
+#endif
   cpu::activation_forward(act, x.data(), y.data(), x.size());
 }
 
@@ -214,6 +221,12 @@ void activation_backward(Activation act, const Tensor<T>& x, const Tensor<T>& y,
   if (!(x.shape() == y.shape() && x.shape() == dy.shape() && x.shape() == dx.shape()))
     throw shape_error(detail::shapes("activation_backward", {x.shape(), dy.shape(), dx.shape()}));
   detail::require_cpu("activation_backward", x, y, dy, dx);
+#if ADAPTREC_WITH_ONEDNN
+  if constexpr (std::is_same_v<T, float>)
+    if (cpu_backend() == CpuBackend::onednn &&
+        onednn::activation_backward(act, x.data(), dy.data(), dx.data(), x.size()))
+      return;
+#endif
   cpu::activation_backward(act, x.data(), y.data(), dy.data(), dx.data(), x.size());
 }
 
