@@ -48,13 +48,16 @@ void attention_forward(const T* q, const T* k, const T* v, const T* key_mask,
   }
   parallel_for(batch * heads, s * t * d, [&](index_t bh) {
     const index_t b = bh / heads;
+    thread_local std::vector<index_t> masked;  // the keys this batch entry masks
     T* p = probs + bh * s * t;
     gemm(q + bh * s * d, false, k + bh * t * d, true, p, s, t, d, scale, T(0));
     if (key_mask) {
       const T* mask = key_mask + b * t;
+      masked.clear();
+      for (index_t j = 0; j < t; ++j)
+        if (mask[j] == T(0)) masked.push_back(j);
       for (index_t i = 0; i < s; ++i)
-        for (index_t j = 0; j < t; ++j)
-          if (mask[j] == T(0)) p[i * t + j] = -std::numeric_limits<T>::infinity();
+        for (const index_t j : masked) p[i * t + j] = -std::numeric_limits<T>::infinity();
     }
     softmax_rows(p, p, s, t);
     if (!dropout_mask && !bf16) {

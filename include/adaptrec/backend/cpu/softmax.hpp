@@ -11,33 +11,40 @@
 namespace adaptrec::backend::cpu {
 
 // y[r, :] = softmax(x[r, :]). Rows whose every entry is -inf (fully masked)
-// produce zeros instead of NaN, and -inf entries get exactly zero. Eigen's
-// array exp is vectorised, which a loop over std::exp is not; but Eigen 3.4's
-// select() is not, and its exp clamps -inf to exp(-88.7) > 0, so the
-// exponentials go to a scratch row and the -inf entries are zeroed in a
-// plain loop (x and y may be the same buffer).
+// produce zeros instead of NaN, and -inf entries get exactly zero. x and y
+// may be the same buffer.
+//
+// Eigen's array exp is vectorised, which a loop over std::exp is not; but
+// its exp clamps -inf to exp(-88.7) > 0 and Eigen 3.4's select() is scalar.
+// So a row without -inf (checked on packets) is one coefficient-wise
+// expression, and a masked row takes its exponentials into a scratch row
+// whose -inf entries are then zeroed.
 template <class T>
 void softmax_rows(const T* x, T* y, index_t rows, index_t cols) {
   using Row = Eigen::Array<T, 1, Eigen::Dynamic>;
   constexpr T minus_infinity = -std::numeric_limits<T>::infinity();
-  const index_t per_task = std::max<index_t>(1, parallel_grain / std::max<index_t>(1, cols * 4));
+  if (cols == 0) return;
+  const index_t per_task = std::max<index_t>(1, parallel_grain / (cols * 4));
   const index_t tasks = (rows + per_task - 1) / per_task;
   parallel_for(tasks, per_task * cols * 4, [&](index_t task) {
-    Row scratch(cols);
+    Row scratch;
     const index_t end = std::min(rows, (task + 1) * per_task);
     for (index_t r = task * per_task; r < end; ++r) {
       Eigen::Map<const Row> in(x + r * cols, cols);
       Eigen::Map<Row> out(y + r * cols, cols);
-      const T max = cols ? in.maxCoeff() : minus_infinity;
+      const T max = in.maxCoeff();
       if (max == minus_infinity) {
         out.setZero();
-        continue;
+      } else if (in.minCoeff() > minus_infinity) {
+        out = (in - max).exp();
+        out *= T(1) / out.sum();
+      } else {
+        scratch = (in - max).exp();
+        const T* xr = x + r * cols;
+        T* e = scratch.data();
+        for (index_t c = 0; c < cols; ++c) e[c] = xr[c] == minus_infinity ? T(0) : e[c];
+        out = scratch * (T(1) / scratch.sum());
       }
-      scratch = (in - max).exp();
-      const T* xr = x + r * cols;
-      T* yr = y + r * cols;
-      for (index_t c = 0; c < cols; ++c) yr[c] = xr[c] == minus_infinity ? T(0) : scratch[c];
-      out *= T(1) / out.sum();
     }
   });
 }
