@@ -163,7 +163,9 @@ BOOST_AUTO_TEST_CASE(padding_does_not_change_real_positions) {
   const Tensor<double> c = model.forward(alone);
   for (index_t s = 0; s < 3; ++s)
     for (index_t k = 0; k < 8; ++k)
-      BOOST_TEST(a(1, s, k) == c(0, s, k), boost::test_tools::tolerance(1e-13));
+      // Padded rows sum their softmax over more (zero) terms in packets, so the
+      // order of additions differs from the unpadded run: near 1e-13 in double.
+      BOOST_TEST(a(1, s, k) == c(0, s, k), boost::test_tools::tolerance(1e-12));
 }
 
 BOOST_AUTO_TEST_CASE(gradients_of_every_parameter_match_finite_differences) {
