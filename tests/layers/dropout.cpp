@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 
 using namespace adaptrec;
 
@@ -100,6 +101,34 @@ BOOST_AUTO_TEST_CASE(backward_is_masked_like_forward) {
   } catch (const shape_error& e) {
     BOOST_TEST(std::string(e.what()).find("[8, 9]") != std::string::npos);
   }
+}
+
+// A moved-in input draws the same mask and gives the same output; the
+// identity then hands back the input's own storage, and backward with a
+// scratch tensor returns dy itself.
+BOOST_AUTO_TEST_CASE(moved_inputs_match_and_the_identity_copies_nothing) {
+  Rng rng(12);
+  Tensor<double> x(Shape{6, 9});
+  fill_uniform(x, -1.0, 1.0, rng);
+  layers::Dropout<double> by_reference(0.3, 21), by_move(0.3, 21);
+  const Tensor<double> expected = by_reference.forward(x);
+  const Tensor<double> moved = by_move.forward(Tensor<double>(x));
+  BOOST_TEST(moved.to_vector() == expected.to_vector(), boost::test_tools::per_element());
+  Tensor<double> scratch;
+  const Tensor<double>& dx = by_move.backward(x, scratch);
+  BOOST_TEST(&dx == &scratch);
+  BOOST_TEST(dx.to_vector() == by_reference.backward(x).to_vector(),
+             boost::test_tools::per_element());
+  BOOST_TEST(by_move.backward(Tensor<double>(x)).to_vector() == dx.to_vector(),
+             boost::test_tools::per_element());
+
+  by_move.eval();
+  Tensor<double> input = x;
+  const double* storage = input.data();
+  const Tensor<double> y = by_move.forward(std::move(input));
+  BOOST_TEST(y.data() == storage);
+  BOOST_TEST(&by_move.backward(x, scratch) == &x);
+  BOOST_CHECK_THROW(by_move.backward(Tensor<double>(Shape{6, 8}), scratch), shape_error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

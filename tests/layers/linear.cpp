@@ -101,4 +101,33 @@ BOOST_AUTO_TEST_CASE(bf16_scope_keeps_a_rounded_copy_of_a_frozen_weight_and_refr
   BOOST_TEST(close(lin.forward(x), bf16_reference(x, lin)));
 }
 
+// dx_sum + dy W, the parameter gradients as backward's; dx_sum may be dy.
+BOOST_AUTO_TEST_CASE(backward_accumulate_adds_to_the_running_sum) {
+  Rng rng(41);
+  layers::Linear<double> lin(5, 5, rng);
+  Tensor<double> x(Shape{2, 3, 5}), dy(Shape{2, 3, 5}), sum(Shape{2, 3, 5});
+  fill_uniform(x, -1.0, 1.0, rng);
+  fill_uniform(dy, -1.0, 1.0, rng);
+  fill_uniform(sum, -1.0, 1.0, rng);
+  lin.forward(x);
+  const Tensor<double> dx = lin.backward(dy);
+  const Tensor<double> weight_grad = lin.weight().grad, bias_grad = lin.bias().grad;
+  lin.weight().grad.fill(0.0);
+  lin.bias().grad.fill(0.0);
+  Tensor<double> total = sum;
+  lin.backward_accumulate(dy, total);
+  for (index_t i = 0; i < dx.size(); ++i)
+    BOOST_TEST(total[i] == sum[i] + dx[i], boost::test_tools::tolerance(1e-12));
+  for (index_t i = 0; i < weight_grad.size(); ++i)
+    BOOST_TEST(lin.weight().grad[i] == weight_grad[i], boost::test_tools::tolerance(1e-12));
+  for (index_t i = 0; i < bias_grad.size(); ++i)
+    BOOST_TEST(lin.bias().grad[i] == bias_grad[i], boost::test_tools::tolerance(1e-12));
+  Tensor<double> in_place = dy;
+  lin.backward_accumulate(in_place, in_place);
+  for (index_t i = 0; i < dx.size(); ++i)
+    BOOST_TEST(in_place[i] == dy[i] + dx[i], boost::test_tools::tolerance(1e-12));
+  Tensor<double> wrong(Shape{2, 3, 4});
+  BOOST_CHECK_THROW(lin.backward_accumulate(dy, wrong), shape_error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

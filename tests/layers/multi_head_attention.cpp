@@ -257,4 +257,24 @@ BOOST_AUTO_TEST_CASE(bad_arguments_name_shapes_and_values) {
                                     {"backward", "[2, 4, 8]", "[2, 3, 8]"});
 }
 
+// dx_sum + dx, also when dx_sum is dy itself (a residual connection).
+BOOST_AUTO_TEST_CASE(backward_accumulate_adds_to_the_running_sum_even_in_place) {
+  Rng rng(1010);
+  MultiHeadSelfAttention<double> mha(8, 2, rng);
+  const Tensor<double> x = random_tensor<double>(Shape{2, 4, 8}, rng);
+  const Tensor<double> dy = random_tensor<double>(Shape{2, 4, 8}, rng);
+  const Tensor<double> sum = random_tensor<double>(Shape{2, 4, 8}, rng);
+  mha.forward(x, padding_mask<double>({4, 3}, 4));
+  const Tensor<double> dx = mha.backward(dy);
+  Tensor<double> total = sum, in_place = dy;
+  mha.backward_accumulate(dy, total);
+  mha.backward_accumulate(in_place, in_place);
+  for (index_t i = 0; i < dx.size(); ++i) {
+    BOOST_TEST(total[i] == sum[i] + dx[i], boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(in_place[i] == dy[i] + dx[i], boost::test_tools::tolerance(1e-12));
+  }
+  Tensor<double> wrong(Shape{2, 4, 6});
+  BOOST_CHECK_THROW(mha.backward_accumulate(dy, wrong), shape_error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

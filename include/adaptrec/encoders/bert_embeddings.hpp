@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace adaptrec::encoders {
@@ -93,10 +94,7 @@ class BertEmbeddings : public TrainingMode {
     backend::gather_rows(token_type_.value, token_types_, part);
     backend::axpy(T(1), part, sum);
 
-    Tensor<T> normed = layer_norm_.forward(sum);
-    // Dropout's eval-mode identity would still copy the activations.
-    dropout_applied_ = training_ && dropout_.p() > T(0);
-    return dropout_applied_ ? dropout_.forward(normed) : normed;
+    return dropout_.forward(layer_norm_.forward(std::move(sum)));
   }
 
   // dy: [B, S, hidden]. Accumulates the tables' (and LayerNorm's) gradients
@@ -106,8 +104,8 @@ class BertEmbeddings : public TrainingMode {
   Tensor<T> backward(const Tensor<T>& dy) {
     require_shape(dy, Shape{ids_.dim(0), ids_.dim(1), hidden_size()},
                   "adaptrec::encoders::BertEmbeddings::backward");
-    Tensor<T> d_sum =
-        dropout_applied_ ? layer_norm_.backward(dropout_.backward(dy)) : layer_norm_.backward(dy);
+    Tensor<T> scratch;
+    Tensor<T> d_sum = layer_norm_.backward(dropout_.backward(dy, scratch));
     if (word_.trainable) accumulate_word_rows(d_sum);
     accumulate_rows(d_sum, positions_, position_);
     accumulate_rows(d_sum, token_types_, token_type_);
@@ -199,7 +197,6 @@ class BertEmbeddings : public TrainingMode {
   Tensor<index_t> ids_;
   Tensor<index_t> token_types_;
   Tensor<index_t> positions_;
-  bool dropout_applied_ = false;
 };
 
 }  // namespace adaptrec::encoders

@@ -6,6 +6,7 @@
 #include <adaptrec/core/module.hpp>
 
 #include <string>
+#include <utility>
 
 namespace adaptrec::layers {
 
@@ -18,12 +19,15 @@ namespace detail {
 template <class T>
 class ActivationCache {
  protected:
-  Tensor<T> run_forward(backend::Activation kind, const Tensor<T>& x) {
+  // X is const Tensor<T>& (x is copied when kept) or Tensor<T> (moved in).
+  template <class X>
+  Tensor<T> run_forward(backend::Activation kind, X&& x) {
     auto y = Tensor<T>::uninitialized(x.shape());
     backend::activation_forward(kind, x, y);
-    const bool from_output =
-        kind == backend::Activation::tanh || kind == backend::Activation::sigmoid;
-    saved_ = from_output ? y : x;
+    if (kind == backend::Activation::tanh || kind == backend::Activation::sigmoid)
+      saved_ = y;
+    else
+      saved_ = std::forward<X>(x);
     return y;
   }
 
@@ -52,6 +56,7 @@ class ActivationLayer : public TrainingMode, private detail::ActivationCache<T> 
   static constexpr backend::Activation kind = A;
 
   Tensor<T> forward(const Tensor<T>& x) { return this->run_forward(A, x); }
+  Tensor<T> forward(Tensor<T>&& x) { return this->run_forward(A, std::move(x)); }
   Tensor<T> backward(const Tensor<T>& dy) { return this->run_backward(A, dy); }
 
   template <class F>
@@ -80,6 +85,7 @@ class DynamicActivation : public TrainingMode, private detail::ActivationCache<T
 
   backend::Activation kind() const { return kind_; }
   Tensor<T> forward(const Tensor<T>& x) { return this->run_forward(kind_, x); }
+  Tensor<T> forward(Tensor<T>&& x) { return this->run_forward(kind_, std::move(x)); }
   Tensor<T> backward(const Tensor<T>& dy) { return this->run_backward(kind_, dy); }
 
   template <class F>

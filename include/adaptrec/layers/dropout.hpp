@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace adaptrec::layers {
 
@@ -32,36 +33,68 @@ class Dropout : public TrainingMode {
   void reseed(std::uint64_t seed) { rng_.seed(seed); }
 
   Tensor<T> forward(const Tensor<T>& x) {
-    if (!training_ || p_ == T(0)) {
-      mask_ = Tensor<T>{};
-      input_shape_ = x.shape();
-      return x;
-    }
-    mask_ = Tensor<T>(x.shape());
-    // Drop when a uniform 53-bit integer falls below p * 2^53: one generator
-    // call per element, no floating-point division.
-    const double drop_below = static_cast<double>(p_) * 9007199254740992.0;
-    const T keep_scale = T(1) / (T(1) - p_);
-    for (T& m : mask_) m = static_cast<double>(rng_() >> 11) < drop_below ? T(0) : keep_scale;
-    Tensor<T> y(x.shape());
-    backend::multiply(x, mask_, y);
-    input_shape_ = x.shape();
+    if (!applied()) return record_identity(x);
+    Tensor<T> y = Tensor<T>::uninitialized(x.shape());
+    backend::multiply(x, draw_mask(x.shape()), y);
     return y;
   }
+  // The same, reusing x's storage: the identity costs no copy, and the mask
+  // multiplies in place.
+  Tensor<T> forward(Tensor<T>&& x) {
+    if (!applied()) return record_identity(std::move(x));
+    backend::multiply(x, draw_mask(x.shape()), x);
+    return std::move(x);
+  }
+
+  // Whether forward zeroes units: training with p > 0.
+  bool applied() const { return training_ && p_ != T(0); }
 
   // dx = dy * mask (dy itself when the last forward was the identity).
   Tensor<T> backward(const Tensor<T>& dy) {
     require_shape(dy, input_shape_, "adaptrec::layers::Dropout::backward");
     if (mask_.empty()) return dy;
-    Tensor<T> dx(dy.shape());
+    auto dx = Tensor<T>::uninitialized(dy.shape());
     backend::multiply(dy, mask_, dx);
     return dx;
+  }
+  Tensor<T> backward(Tensor<T>&& dy) {
+    require_shape(dy, input_shape_, "adaptrec::layers::Dropout::backward");
+    if (!mask_.empty()) backend::multiply(dy, mask_, dy);
+    return std::move(dy);
+  }
+  // For a caller that still needs dy: dy itself after an identity forward
+  // (no copy), else dy * mask written to `scratch`.
+  const Tensor<T>& backward(const Tensor<T>& dy, Tensor<T>& scratch) {
+    if (mask_.empty()) {
+      require_shape(dy, input_shape_, "adaptrec::layers::Dropout::backward");
+      return dy;
+    }
+    scratch = backward(dy);
+    return scratch;
   }
 
   template <class F>
   void visit_parameters(F&&, const std::string&) {}
 
  private:
+  template <class X>
+  Tensor<T> record_identity(X&& x) {
+    mask_ = Tensor<T>{};
+    input_shape_ = x.shape();
+    return std::forward<X>(x);
+  }
+
+  // Drop when a uniform 53-bit integer falls below p * 2^53: one generator
+  // call per element, no floating-point division.
+  const Tensor<T>& draw_mask(const Shape& shape) {
+    mask_ = Tensor<T>::uninitialized(shape);
+    const double drop_below = static_cast<double>(p_) * 9007199254740992.0;
+    const T keep_scale = T(1) / (T(1) - p_);
+    for (T& m : mask_) m = static_cast<double>(rng_() >> 11) < drop_below ? T(0) : keep_scale;
+    input_shape_ = shape;
+    return mask_;
+  }
+
   T p_;
   Rng rng_;
   Tensor<T> mask_;

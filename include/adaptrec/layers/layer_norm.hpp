@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 
 namespace adaptrec::layers {
 
@@ -35,15 +36,17 @@ class LayerNorm : public TrainingMode {
   Parameter<T>& bias() { return bias_; }
 
   // x: [..., dim] -> [..., dim]
-  Tensor<T> forward(const Tensor<T>& x) {
+  // Backward needs x: it is copied, or moved in when given as an rvalue.
+  Tensor<T> forward(const Tensor<T>& x) { return forward(Tensor<T>(x)); }
+  Tensor<T> forward(Tensor<T>&& x) {
     if (x.rank() < 1 || x.cols() != dim())
       throw shape_error("adaptrec::layers::LayerNorm: input of shape " + x.shape().to_string() +
                         " does not end in dim=" + std::to_string(dim()));
-    input_ = x;
-    mean_ = Tensor<T>::uninitialized(Shape{x.rows()});
-    rstd_ = Tensor<T>::uninitialized(Shape{x.rows()});
-    auto y = Tensor<T>::uninitialized(x.shape());
-    backend::layer_norm_forward(x, weight_.value, bias_.value, eps_, y, mean_, rstd_);
+    input_ = std::move(x);
+    mean_ = Tensor<T>::uninitialized(Shape{input_.rows()});
+    rstd_ = Tensor<T>::uninitialized(Shape{input_.rows()});
+    auto y = Tensor<T>::uninitialized(input_.shape());
+    backend::layer_norm_forward(input_, weight_.value, bias_.value, eps_, y, mean_, rstd_);
     return y;
   }
 

@@ -159,25 +159,31 @@ class Linear : public TrainingMode {
   // dy: [..., out] -> dx: [..., in]; dW += dy^T x, db += column sums of dy.
   // With InputGradient::skipped, dx is neither computed nor returned.
   Tensor<T> backward(const Tensor<T>& dy, InputGradient input_gradient = InputGradient::needed) {
-    if (dy.rows() != input_rows_ || dy.cols() != out_features())
-      throw shape_error("adaptrec::layers::Linear::backward: gradient of shape " +
-                        dy.shape().to_string() + " does not match the forward output");
-    LinearHookGradient<T> hooked;
-    if (hook_) hooked = hook_->backward(dy);
-    const Tensor<T>& d_base = hooked.d_base_output.empty() ? dy : hooked.d_base_output;
-    if (weight_.trainable) {
-      if (input_.empty())
-        throw error("adaptrec::layers::Linear::backward: the weight was frozen during forward "
-                    "and trainable now; run forward again after changing trainable");
-      backend::gemm(d_base, backend::Trans::yes, input_, backend::Trans::no, weight_.grad, T(1),
-                    T(1));
-    }
-    if (has_bias_ && bias_.trainable) backend::accumulate_column_sums(d_base, bias_.grad);
+    LinearHookGradient<T> hooked = parameter_backward(dy);
     if (input_gradient == InputGradient::skipped) return Tensor<T>{};
     auto dx = Tensor<T>::uninitialized(input_shape_);
-    backend::gemm(d_base, backend::Trans::no, weight_.value, backend::Trans::no, dx);
+    input_backward(hooked.d_base_output.empty() ? dy : hooked.d_base_output, T(0), dx);
     if (!hooked.d_input.empty()) backend::axpy(T(1), hooked.d_input, dx);
     return dx;
+  }
+
+  // The same gradients, with dx added to `dx_sum` (of the input's shape)
+  // instead of returned: where several branches meet (a residual
+  // connection, query/key/value reading one input), the GEMM sums into the
+  // running total and no separate dx is made. dx_sum may be dy's own storage
+  // (a same-shaped layer): dy is read in full before dx_sum is written.
+  void backward_accumulate(const Tensor<T>& dy, Tensor<T>& dx_sum) {
+    require_shape(dx_sum, input_shape_, "adaptrec::layers::Linear::backward_accumulate (dx_sum)");
+    LinearHookGradient<T> hooked = parameter_backward(dy);
+    if (!hooked.d_base_output.empty()) {
+      input_backward(hooked.d_base_output, T(1), dx_sum);
+    } else if (&dy == &dx_sum) {
+      const Tensor<T> d_base = dy;  // the GEMM must not read what it writes
+      input_backward(d_base, T(1), dx_sum);
+    } else {
+      input_backward(dy, T(1), dx_sum);
+    }
+    if (!hooked.d_input.empty()) backend::axpy(T(1), hooked.d_input, dx_sum);
   }
 
   // A hook's parameters follow the layer's own, under the layer's name.
@@ -210,6 +216,31 @@ class Linear : public TrainingMode {
     Shape out_shape = x.shape();
     out_shape[out_shape.rank() - 1] = out_features();
     return out_shape;
+  }
+
+  // The hook's backward, then dW and db (when trainable) from the gradient
+  // of the base output x W^T + b. Returns the hook's gradients.
+  LinearHookGradient<T> parameter_backward(const Tensor<T>& dy) {
+    if (dy.rows() != input_rows_ || dy.cols() != out_features())
+      throw shape_error("adaptrec::layers::Linear::backward: gradient of shape " +
+                        dy.shape().to_string() + " does not match the forward output");
+    LinearHookGradient<T> hooked;
+    if (hook_) hooked = hook_->backward(dy);
+    const Tensor<T>& d_base = hooked.d_base_output.empty() ? dy : hooked.d_base_output;
+    if (weight_.trainable) {
+      if (input_.empty())
+        throw error("adaptrec::layers::Linear::backward: the weight was frozen during forward "
+                    "and trainable now; run forward again after changing trainable");
+      backend::gemm(d_base, backend::Trans::yes, input_, backend::Trans::no, weight_.grad, T(1),
+                    T(1));
+    }
+    if (has_bias_ && bias_.trainable) backend::accumulate_column_sums(d_base, bias_.grad);
+    return hooked;
+  }
+
+  // dx = d_base W + beta dx.
+  void input_backward(const Tensor<T>& d_base, T beta, Tensor<T>& dx) const {
+    backend::gemm(d_base, backend::Trans::no, weight_.value, backend::Trans::no, dx, T(1), beta);
   }
 
   void observe(const Tensor<T>& x) {

@@ -91,32 +91,20 @@ class MultiHeadSelfAttention : public TrainingMode {
   // dy: [B, S, hidden] -> dx: [B, S, hidden]; the four projections accumulate
   // their gradients (when trainable). InputGradient::skipped returns nothing.
   Tensor<T> backward(const Tensor<T>& dy, InputGradient input_gradient = InputGradient::needed) {
-    if (!(dy.shape() == input_shape_))
-      throw shape_error("adaptrec::layers::MultiHeadSelfAttention::backward: gradient of shape " +
-                        dy.shape().to_string() + " does not match the forward output " +
-                        input_shape_.to_string());
-    const Tensor<T> d_context = to_heads(output_.backward(dy), q_.shape());
-    auto dq = Tensor<T>::uninitialized(q_.shape()), dk = Tensor<T>::uninitialized(k_.shape()),
-         dv = Tensor<T>::uninitialized(v_.shape());
-    backend::attention_backward(q_, k_, v_, probs_, dropout_mask_, d_context, scale(), dq, dk,
-                                dv);
-    Tensor<T> dk_rows = from_heads(dk), dv_rows = from_heads(dv);
-    if (prefix_length_ > 0) {
-      if (!prefix_)
-        throw error("adaptrec::layers::MultiHeadSelfAttention::backward: the prefix was "
-                    "detached after forward; run forward again");
-      Tensor<T> d_key_prefix, d_value_prefix;
-      dk_rows = detail::split_leading_rows(dk_rows, prefix_length_, d_key_prefix);
-      dv_rows = detail::split_leading_rows(dv_rows, prefix_length_, d_value_prefix);
-      prefix_->backward(d_key_prefix, d_value_prefix);
-    }
-    Tensor<T> dx = query_.backward(from_heads(dq), input_gradient);
-    const Tensor<T> dx_key = key_.backward(dk_rows, input_gradient);
-    const Tensor<T> dx_value = value_.backward(dv_rows, input_gradient);
-    if (input_gradient == InputGradient::skipped) return Tensor<T>{};
-    backend::axpy(T(1), dx_key, dx);
-    backend::axpy(T(1), dx_value, dx);
+    Tensor<T> dx;
+    if (input_gradient == InputGradient::needed) dx = Tensor<T>(input_shape_);
+    backward_into(dy, input_gradient == InputGradient::needed ? &dx : nullptr);
     return dx;
+  }
+
+  // The same, with dx added to dx_sum ([B, S, hidden]): the query, key and
+  // value projections sum their input gradients straight into it. dx_sum may
+  // be dy itself (a residual connection around the attention): dy is read
+  // in full before dx_sum is written.
+  void backward_accumulate(const Tensor<T>& dy, Tensor<T>& dx_sum) {
+    require_shape(dx_sum, input_shape_,
+                  "adaptrec::layers::MultiHeadSelfAttention::backward_accumulate (dx_sum)");
+    backward_into(dy, &dx_sum);
   }
 
   // Hugging Face BertAttention's names (under the caller's "attention" prefix).
@@ -172,6 +160,39 @@ class MultiHeadSelfAttention : public TrainingMode {
                         rows.value.shape().to_string() + " are not both [n > 0, hidden=" +
                         std::to_string(hidden_) + "]");
     return rows;
+  }
+
+  // Adds dx to *dx_sum, or spares the projections' input gradients when null.
+  void backward_into(const Tensor<T>& dy, Tensor<T>* dx_sum) {
+    if (!(dy.shape() == input_shape_))
+      throw shape_error("adaptrec::layers::MultiHeadSelfAttention::backward: gradient of shape " +
+                        dy.shape().to_string() + " does not match the forward output " +
+                        input_shape_.to_string());
+    const Tensor<T> d_context = to_heads(output_.backward(dy), q_.shape());
+    auto dq = Tensor<T>::uninitialized(q_.shape()), dk = Tensor<T>::uninitialized(k_.shape()),
+         dv = Tensor<T>::uninitialized(v_.shape());
+    backend::attention_backward(q_, k_, v_, probs_, dropout_mask_, d_context, scale(), dq, dk,
+                                dv);
+    Tensor<T> dk_rows = from_heads(dk), dv_rows = from_heads(dv);
+    if (prefix_length_ > 0) {
+      if (!prefix_)
+        throw error("adaptrec::layers::MultiHeadSelfAttention::backward: the prefix was "
+                    "detached after forward; run forward again");
+      Tensor<T> d_key_prefix, d_value_prefix;
+      dk_rows = detail::split_leading_rows(dk_rows, prefix_length_, d_key_prefix);
+      dv_rows = detail::split_leading_rows(dv_rows, prefix_length_, d_value_prefix);
+      prefix_->backward(d_key_prefix, d_value_prefix);
+    }
+    const Tensor<T> dq_rows = from_heads(dq);
+    if (!dx_sum) {
+      query_.backward(dq_rows, InputGradient::skipped);
+      key_.backward(dk_rows, InputGradient::skipped);
+      value_.backward(dv_rows, InputGradient::skipped);
+      return;
+    }
+    query_.backward_accumulate(dq_rows, *dx_sum);
+    key_.backward_accumulate(dk_rows, *dx_sum);
+    value_.backward_accumulate(dv_rows, *dx_sum);
   }
 
   // 1/sqrt(d_k) keeps the logits' variance independent of the head width

@@ -116,11 +116,11 @@ class TransformerEncoderLayer : public TrainingMode {
     }
     Tensor<T> h = attention_dropout_.forward(attention_.forward(x, key_mask));
     backend::axpy(T(1), x, h);
-    h = attention_layer_norm_.forward(h);
+    h = attention_layer_norm_.forward(std::move(h));
     if (serving()) return output_layer_norm_.forward(fused_feed_forward(h, h));
     Tensor<T> y = feed_forward(h);
     backend::axpy(T(1), h, y);
-    return output_layer_norm_.forward(y);
+    return output_layer_norm_.forward(std::move(y));
   }
 
   // dy: [B, S, hidden] -> dx: [B, S, hidden]. Each residual connection passes
@@ -140,23 +140,30 @@ class TransformerEncoderLayer : public TrainingMode {
       backend::axpy(T(1), dy, dh);
       // The first layer norm sits below the attention: its own gradients need
       // the attention's input gradient.
+      Tensor<T> scratch;
       if (input_gradient == InputGradient::skipped && !any_trainable(attention_layer_norm_)) {
-        attention_.backward(attention_dropout_.backward(dh), InputGradient::skipped);
+        attention_.backward(attention_dropout_.backward(dh, scratch), InputGradient::skipped);
         return Tensor<T>{};
       }
-      Tensor<T> dx =
-          attention_layer_norm_.backward(attention_.backward(attention_dropout_.backward(dh)));
+      Tensor<T> dx = attention_layer_norm_.backward(
+          attention_.backward(attention_dropout_.backward(dh, scratch)));
       if (input_gradient == InputGradient::skipped) return Tensor<T>{};
       backend::axpy(T(1), dh, dx);
       return dx;
     }
-    const Tensor<T> d_sum2 = output_layer_norm_.backward(dy);
-    Tensor<T> dh = feed_forward_backward(d_sum2);
-    backend::axpy(T(1), d_sum2, dh);
-    const Tensor<T> d_sum1 = attention_layer_norm_.backward(dh);
-    Tensor<T> dx = attention_.backward(attention_dropout_.backward(d_sum1), input_gradient);
-    if (input_gradient == InputGradient::skipped) return Tensor<T>{};
-    backend::axpy(T(1), d_sum1, dx);
+    // Each sublayer adds its input gradient to the residual's (the sum
+    // through the layer norm above it), in the GEMMs themselves.
+    Tensor<T> dh = output_layer_norm_.backward(dy);
+    Tensor<T> scratch;
+    intermediate_.backward_accumulate(
+        activation_.backward(output_.backward(output_dropout_.backward(dh, scratch))), dh);
+    Tensor<T> dx = attention_layer_norm_.backward(dh);
+    const Tensor<T>& d_attention = attention_dropout_.backward(dx, scratch);
+    if (input_gradient == InputGradient::skipped) {
+      attention_.backward(d_attention, InputGradient::skipped);
+      return Tensor<T>{};
+    }
+    attention_.backward_accumulate(d_attention, dx);
     return dx;
   }
 
@@ -205,9 +212,12 @@ class TransformerEncoderLayer : public TrainingMode {
     return output_.forward_fused(intermediate_.forward_fused(x, activation_.kind()),
                                  backend::Activation::identity, &residual);
   }
+  // dy stays the caller's (the residual needs it too): no copy of it is made
+  // when dropout was the identity.
   Tensor<T> feed_forward_backward(const Tensor<T>& dy) {
+    Tensor<T> scratch;
     return intermediate_.backward(
-        activation_.backward(output_.backward(output_dropout_.backward(dy))));
+        activation_.backward(output_.backward(output_dropout_.backward(dy, scratch))));
   }
 
   TransformerLayerOptions options_;

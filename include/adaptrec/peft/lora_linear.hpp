@@ -49,7 +49,7 @@ class LoraLinear final : public layers::LinearHook<T> {
     x_dropped_ = dropped_input(x);
     Shape u_shape = x.shape();
     u_shape[u_shape.rank() - 1] = rank();
-    u_ = Tensor<T>(u_shape);
+    u_ = Tensor<T>::uninitialized(u_shape);
     backend::gemm(x_dropped_, backend::Trans::no, a_.value, backend::Trans::yes, u_);
     backend::gemm(u_, backend::Trans::no, b_.value, backend::Trans::yes, y, scale_, T(1));
   }
@@ -61,12 +61,12 @@ class LoraLinear final : public layers::LinearHook<T> {
       throw error("adaptrec::peft::LoraLinear::backward: no forward to go back through");
     if (b_.trainable)
       backend::gemm(dy, backend::Trans::yes, u_, backend::Trans::no, b_.grad, scale_, T(1));
-    Tensor<T> du(u_.shape());
+    auto du = Tensor<T>::uninitialized(u_.shape());
     backend::gemm(dy, backend::Trans::no, b_.value, backend::Trans::no, du, scale_, T(0));
     if (a_.trainable)
       backend::gemm(du, backend::Trans::yes, x_dropped_, backend::Trans::no, a_.grad, T(1), T(1));
     layers::LinearHookGradient<T> g;
-    g.d_input = Tensor<T>(x_dropped_.shape());
+    g.d_input = Tensor<T>::uninitialized(x_dropped_.shape());
     backend::gemm(du, backend::Trans::no, a_.value, backend::Trans::no, g.d_input);
     if (!mask_.empty()) backend::multiply(mask_, g.d_input, g.d_input);
     return g;
