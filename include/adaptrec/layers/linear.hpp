@@ -118,18 +118,23 @@ class Linear : public TrainingMode {
     }
   }
 
-  // x: [..., in] -> [..., out]
-  Tensor<T> forward(const Tensor<T>& x) {
+  // x: [..., in] -> [..., out]. A residual (shaped like the output) is added
+  // after the hook, in the GEMM's epilogue when no hook is attached; its
+  // gradient is the caller's (dy itself).
+  Tensor<T> forward(const Tensor<T>& x, const Tensor<T>* residual = nullptr) {
     auto y = Tensor<T>::uninitialized(begin_forward(x));
     // Only dW needs x; a frozen layer keeps its shape alone.
     if (weight_.trainable) input_ = x;
     if (observing_) observe(x);
     const Tensor<T>* bias = has_bias_ ? &bias_.value : nullptr;
+    const Tensor<T>* fused_residual = hook_ ? nullptr : residual;
     if (const auto* packed = packed_for_call())
-      backend::packed_linear(x, *packed, y, {.bias = bias});
+      backend::packed_linear(x, *packed, y, {.bias = bias, .residual = fused_residual});
     else
-      backend::gemm(x, backend::Trans::no, weight_.value, backend::Trans::yes, y, {.bias = bias});
+      backend::gemm(x, backend::Trans::no, weight_.value, backend::Trans::yes, y,
+                    {.bias = bias, .residual = fused_residual});
     if (hook_) hook_->forward(x, y);
+    if (residual && !fused_residual) backend::axpy(T(1), *residual, y);
     return y;
   }
 

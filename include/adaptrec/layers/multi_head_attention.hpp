@@ -62,7 +62,10 @@ class MultiHeadSelfAttention : public TrainingMode {
   // x: [B, S, hidden]; key_mask: [B, S] with 1 = real token and 0 = padding,
   // or an empty tensor when nothing is padded. Returns [B, S, hidden]. With a
   // prefix of n rows the queries attend to n + S keys, the prefix's first.
-  Tensor<T> forward(const Tensor<T>& x, const Tensor<T>& key_mask) {
+  // A residual ([B, S, hidden]) is added to the output, in the output
+  // projection's GEMM where it can be fused.
+  Tensor<T> forward(const Tensor<T>& x, const Tensor<T>& key_mask,
+                    const Tensor<T>* residual = nullptr) {
     check_input(x, key_mask);
     const index_t batch = x.dim(0), seq = x.dim(1);
     PrefixRows<T> rows;
@@ -85,7 +88,7 @@ class MultiHeadSelfAttention : public TrainingMode {
     backend::attention_forward(q_, k_, v_, prefix_ ? prefixed_mask : key_mask, dropout_mask_,
                                scale(), context, probs_);
     input_shape_ = x.shape();
-    return output_.forward(from_heads(context));
+    return output_.forward(from_heads(context), residual);
   }
 
   // dy: [B, S, hidden] -> dx: [B, S, hidden]; the four projections accumulate

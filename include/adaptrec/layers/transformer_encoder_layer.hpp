@@ -106,21 +106,13 @@ class TransformerEncoderLayer : public TrainingMode {
     input_shape_ = x.shape();
     served_ = serving();
     if (options_.pre_layer_norm) {
-      Tensor<T> h = attention_dropout_.forward(
-          attention_.forward(attention_layer_norm_.forward(x), key_mask));
-      backend::axpy(T(1), x, h);
+      Tensor<T> h = attention_with_residual(attention_layer_norm_.forward(x), key_mask, x);
       if (serving()) return fused_feed_forward(output_layer_norm_.forward(h), h);
-      Tensor<T> y = feed_forward(output_layer_norm_.forward(h));
-      backend::axpy(T(1), h, y);
-      return y;
+      return feed_forward(output_layer_norm_.forward(h), &h);
     }
-    Tensor<T> h = attention_dropout_.forward(attention_.forward(x, key_mask));
-    backend::axpy(T(1), x, h);
-    h = attention_layer_norm_.forward(std::move(h));
+    Tensor<T> h = attention_layer_norm_.forward(attention_with_residual(x, key_mask, x));
     if (serving()) return output_layer_norm_.forward(fused_feed_forward(h, h));
-    Tensor<T> y = feed_forward(h);
-    backend::axpy(T(1), h, y);
-    return output_layer_norm_.forward(std::move(y));
+    return output_layer_norm_.forward(feed_forward(h, &h));
   }
 
   // dy: [B, S, hidden] -> dx: [B, S, hidden]. Each residual connection passes
@@ -199,10 +191,25 @@ class TransformerEncoderLayer : public TrainingMode {
   void eval() { train(false); }
 
  private:
-  // Drop(W2 act(W1 x + b1) + b2)
-  Tensor<T> feed_forward(const Tensor<T>& x) {
-    return output_dropout_.forward(
-        output_.forward(activation_.forward(intermediate_.forward(x))));
+  // residual + Drop(Attn(x)); without dropout the sum is fused into the
+  // output projection's GEMM.
+  Tensor<T> attention_with_residual(const Tensor<T>& x, const Tensor<T>& key_mask,
+                                    const Tensor<T>& residual) {
+    if (!attention_dropout_.applied())
+      return attention_dropout_.forward(attention_.forward(x, key_mask, &residual));
+    Tensor<T> h = attention_dropout_.forward(attention_.forward(x, key_mask));
+    backend::axpy(T(1), residual, h);
+    return h;
+  }
+
+  // Drop(W2 act(W1 x + b1) + b2), plus the residual when given (fused into
+  // the GEMM when dropout is the identity).
+  Tensor<T> feed_forward(const Tensor<T>& x, const Tensor<T>* residual = nullptr) {
+    Tensor<T> inner = activation_.forward(intermediate_.forward(x));
+    if (!output_dropout_.applied()) return output_dropout_.forward(output_.forward(inner, residual));
+    Tensor<T> y = output_dropout_.forward(output_.forward(inner));
+    if (residual) backend::axpy(T(1), *residual, y);
+    return y;
   }
   // x + W2 act(W1 x' + b1) + b2 at inference with packed weights: the
   // activation and the residual fused into the GEMMs' epilogues, dropout
