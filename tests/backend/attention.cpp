@@ -1,3 +1,4 @@
+#include <adaptrec/backend/compute_precision.hpp>
 #include <adaptrec/backend/ops.hpp>
 #include <adaptrec/core/random.hpp>
 #include <adaptrec/core/threads.hpp>
@@ -11,6 +12,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <tuple>
 #include <vector>
 
@@ -262,6 +264,76 @@ BOOST_AUTO_TEST_CASE(one_and_two_threads_agree) {
       worst = std::max(worst, double(std::abs(serial[t][i] - threaded[t][i])));
     BOOST_TEST(worst <= 1e-6, "output " << t);
   }
+}
+
+// The projections' layout [B, tokens, H * D] gives what per-head blocks give:
+// split, attend, merge. Outputs are poisoned first, so an unwritten element
+// shows; with a key mask, dropout, and in bf16 too.
+BOOST_AUTO_TEST_CASE_TEMPLATE(interleaved_heads_match_per_head_blocks, T, scalar_types) {
+  Rng rng(606);
+  const double bar = std::is_same_v<T, float> ? 1e-6 : 1e-13;
+  for (const Dims& n : {Dims{2, 3, 5, 7, 4}, Dims{1, 2, 1, 9, 3}, Dims{3, 4, 6, 6, 8}})
+    for (bool bf16 : {false, true}) {
+      if (bf16 && !std::is_same_v<T, float>) continue;
+      BOOST_TEST_CONTEXT("B=" << n.batch << " H=" << n.heads << " S=" << n.s << " T=" << n.t
+                              << " D=" << n.d << " bf16=" << bf16) {
+        std::optional<backend::ComputePrecisionScope> scope;
+        if (bf16) scope.emplace(backend::Precision::bf16);
+        const index_t width = n.heads * n.d;
+        const Tensor<T> q = random_tensor<T>(Shape{n.batch, n.s, width}, rng);
+        const Tensor<T> k = random_tensor<T>(Shape{n.batch, n.t, width}, rng);
+        const Tensor<T> v = random_tensor<T>(Shape{n.batch, n.t, width}, rng);
+        const Tensor<T> d_out = random_tensor<T>(q.shape(), rng);
+        Tensor<T> mask(Shape{n.batch, n.t}), dropout(Shape{n.batch, n.heads, n.s, n.t});
+        for (index_t i = 0; i < mask.size(); ++i) mask[i] = T(i % 4 != 1);
+        for (index_t i = 0; i < dropout.size(); ++i) dropout[i] = i % 5 == 2 ? T(0) : T(1.25);
+        const T scale = T(0.4);
+        const auto poisoned = [](const Shape& shape) {
+          return Tensor<T>::full(shape, std::numeric_limits<T>::quiet_NaN());
+        };
+        const auto split = [&](const Tensor<T>& x) {
+          Tensor<T> out = poisoned(Shape{x.dim(0), n.heads, x.dim(1), n.d});
+          backend::split_heads(x, n.heads, out);
+          return out;
+        };
+        const auto merge = [&](const Tensor<T>& x) {
+          Tensor<T> out = poisoned(Shape{x.dim(0), x.dim(2), width});
+          backend::merge_heads(x, out);
+          return out;
+        };
+        const Shape probs_shape{n.batch, n.heads, n.s, n.t};
+
+        Tensor<T> out = poisoned(q.shape()), probs = poisoned(probs_shape);
+        Tensor<T> dq = poisoned(q.shape()), dk = poisoned(k.shape()), dv = poisoned(v.shape());
+        backend::multi_head_attention_forward(q, k, v, n.heads, mask, dropout, scale, out, probs);
+        backend::multi_head_attention_backward(q, k, v, n.heads, probs, dropout, d_out, scale, dq,
+                                               dk, dv);
+
+        const Tensor<T> qh = split(q), kh = split(k), vh = split(v);
+        Tensor<T> out_h = poisoned(qh.shape()), probs_h = poisoned(probs_shape);
+        Tensor<T> dq_h = poisoned(qh.shape()), dk_h = poisoned(kh.shape()),
+                  dv_h = poisoned(vh.shape());
+        backend::attention_forward(qh, kh, vh, mask, dropout, scale, out_h, probs_h);
+        backend::attention_backward(qh, kh, vh, probs_h, dropout, split(d_out), scale, dq_h, dk_h,
+                                    dv_h);
+
+        const auto check = [&](const Tensor<T>& got, const Tensor<T>& expected, const char* what) {
+          for (index_t i = 0; i < got.size(); ++i)
+            BOOST_TEST(std::abs(double(got[i]) - double(expected[i])) <=
+                           bar * (1 + std::abs(double(expected[i]))),
+                       what << "[" << i << "] = " << got[i] << ", per-head " << expected[i]);
+        };
+        check(probs, probs_h, "probs");
+        check(out, merge(out_h), "out");
+        check(dq, merge(dq_h), "dq");
+        check(dk, merge(dk_h), "dk");
+        check(dv, merge(dv_h), "dv");
+      }
+    }
+  Tensor<T> q(Shape{1, 2, 6}), probs(Shape{1, 4, 2, 2}), out(Shape{1, 2, 6});
+  BOOST_CHECK_THROW(backend::multi_head_attention_forward(q, q, q, index_t{4}, Tensor<T>{},
+                                                          Tensor<T>{}, T(1), out, probs),
+                    shape_error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -404,6 +404,58 @@ void attention_backward(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>&
   attention_backward(q, k, v, probs, Tensor<T>{}, d_out, scale, dq, dk, dv);
 }
 
+// attention_forward and attention_backward on the projections' layout, the
+// heads side by side in each token's row: q, out, d_out, dq: [B, S, H * D];
+// k, v, dk, dv: [B, T, H * D]; probs and dropout_mask stay [B, H, S, T].
+// Multi-head attention needs no copies into and out of per-head blocks.
+template <class T>
+void multi_head_attention_forward(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
+                                  index_t heads, const Tensor<T>& key_mask,
+                                  const Tensor<T>& dropout_mask, T scale, Tensor<T>& out,
+                                  Tensor<T>& probs) {
+  if (q.rank() != 3 || k.rank() != 3 || !(k.shape() == v.shape()) || q.dim(0) != k.dim(0) ||
+      q.dim(2) != k.dim(2) || heads <= 0 || q.dim(2) % heads != 0 ||
+      !(out.shape() == q.shape()) ||
+      !(probs.shape() == Shape{q.dim(0), heads, q.dim(1), k.dim(1)}) ||
+      (!key_mask.empty() && !(key_mask.shape() == Shape{k.dim(0), k.dim(1)})) ||
+      (!dropout_mask.empty() && !(dropout_mask.shape() == probs.shape())))
+    throw shape_error(detail::shapes("multi_head_attention_forward",
+                                     {q.shape(), k.shape(), v.shape(), key_mask.shape(),
+                                      dropout_mask.shape(), out.shape(), probs.shape()}) +
+                      " for heads=" + std::to_string(heads));
+  detail::require_cpu("multi_head_attention_forward", q, k, v, out, probs);
+  const index_t batch = q.dim(0), s = q.dim(1), t = k.dim(1), d = q.dim(2) / heads;
+  cpu::attention_forward(q.data(), k.data(), v.data(), key_mask.empty() ? nullptr : key_mask.data(),
+                         dropout_mask.empty() ? nullptr : dropout_mask.data(), scale, out.data(),
+                         probs.data(), batch, heads, s, t, d, compute_precision(),
+                         cpu::HeadLayout::interleaved(heads, s, d),
+                         cpu::HeadLayout::interleaved(heads, t, d));
+}
+
+template <class T>
+void multi_head_attention_backward(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
+                                   index_t heads, const Tensor<T>& probs,
+                                   const Tensor<T>& dropout_mask, const Tensor<T>& d_out, T scale,
+                                   Tensor<T>& dq, Tensor<T>& dk, Tensor<T>& dv) {
+  if (q.rank() != 3 || k.rank() != 3 || !(k.shape() == v.shape()) || q.dim(0) != k.dim(0) ||
+      q.dim(2) != k.dim(2) || heads <= 0 || q.dim(2) % heads != 0 ||
+      !(d_out.shape() == q.shape()) || !(dq.shape() == q.shape()) ||
+      !(dk.shape() == k.shape()) || !(dv.shape() == v.shape()) ||
+      !(probs.shape() == Shape{q.dim(0), heads, q.dim(1), k.dim(1)}) ||
+      (!dropout_mask.empty() && !(dropout_mask.shape() == probs.shape())))
+    throw shape_error(detail::shapes("multi_head_attention_backward",
+                                     {q.shape(), k.shape(), v.shape(), probs.shape(),
+                                      dropout_mask.shape(), d_out.shape()}) +
+                      " for heads=" + std::to_string(heads));
+  detail::require_cpu("multi_head_attention_backward", q, k, v, probs, d_out, dq, dk, dv);
+  const index_t batch = q.dim(0), s = q.dim(1), t = k.dim(1), d = q.dim(2) / heads;
+  cpu::attention_backward(q.data(), k.data(), v.data(), probs.data(),
+                          dropout_mask.empty() ? nullptr : dropout_mask.data(), d_out.data(),
+                          scale, dq.data(), dk.data(), dv.data(), batch, heads, s, t, d,
+                          compute_precision(), cpu::HeadLayout::interleaved(heads, s, d),
+                          cpu::HeadLayout::interleaved(heads, t, d));
+}
+
 // [B, S, heads * D] -> [B, heads, S, D]: from the projections' layout to the
 // per-head blocks attention_forward takes.
 template <class T>

@@ -72,23 +72,24 @@ class MultiHeadSelfAttention : public TrainingMode {
     if (prefix_) rows = checked_prefix_rows(prefix_->forward());
     prefix_length_ = prefix_ ? rows.key.dim(0) : 0;
     const index_t keys = prefix_length_ + seq;
-    q_ = to_heads(query_.forward(x), Shape{batch, heads_, seq, head_dim()});
-    const Shape key_heads{batch, heads_, keys, head_dim()};
-    Tensor<T> k = key_.forward(x), v = value_.forward(x), prefixed_mask;
+    // q, k and v stay in the projections' layout [B, tokens, H * D]: the
+    // attention kernel reads each head where it lies.
+    q_ = query_.forward(x);
+    k_ = key_.forward(x);
+    v_ = value_.forward(x);
+    Tensor<T> prefixed_mask;
     if (prefix_) {
-      k = detail::prepend_rows(rows.key, k);
-      v = detail::prepend_rows(rows.value, v);
+      k_ = detail::prepend_rows(rows.key, k_);
+      v_ = detail::prepend_rows(rows.value, v_);
       prefixed_mask = detail::mask_with_leading_ones(key_mask, prefix_length_);
     }
-    k_ = to_heads(k, key_heads);
-    v_ = to_heads(v, key_heads);
     probs_ = Tensor<T>::uninitialized(Shape{batch, heads_, seq, keys});
     draw_dropout_mask(probs_.shape());
     auto context = Tensor<T>::uninitialized(q_.shape());
-    backend::attention_forward(q_, k_, v_, prefix_ ? prefixed_mask : key_mask, dropout_mask_,
-                               scale(), context, probs_);
+    backend::multi_head_attention_forward(q_, k_, v_, heads_, prefix_ ? prefixed_mask : key_mask,
+                                          dropout_mask_, scale(), context, probs_);
     input_shape_ = x.shape();
-    return output_.forward(from_heads(context), residual);
+    return output_.forward(context, residual);
   }
 
   // dy: [B, S, hidden] -> dx: [B, S, hidden]; the four projections accumulate
@@ -171,12 +172,12 @@ class MultiHeadSelfAttention : public TrainingMode {
       throw shape_error("adaptrec::layers::MultiHeadSelfAttention::backward: gradient of shape " +
                         dy.shape().to_string() + " does not match the forward output " +
                         input_shape_.to_string());
-    const Tensor<T> d_context = to_heads(output_.backward(dy), q_.shape());
-    auto dq = Tensor<T>::uninitialized(q_.shape()), dk = Tensor<T>::uninitialized(k_.shape()),
-         dv = Tensor<T>::uninitialized(v_.shape());
-    backend::attention_backward(q_, k_, v_, probs_, dropout_mask_, d_context, scale(), dq, dk,
-                                dv);
-    Tensor<T> dk_rows = from_heads(dk), dv_rows = from_heads(dv);
+    const Tensor<T> d_context = output_.backward(dy);
+    auto dq = Tensor<T>::uninitialized(q_.shape());
+    Tensor<T> dk_rows = Tensor<T>::uninitialized(k_.shape()),
+              dv_rows = Tensor<T>::uninitialized(v_.shape());
+    backend::multi_head_attention_backward(q_, k_, v_, heads_, probs_, dropout_mask_, d_context,
+                                           scale(), dq, dk_rows, dv_rows);
     if (prefix_length_ > 0) {
       if (!prefix_)
         throw error("adaptrec::layers::MultiHeadSelfAttention::backward: the prefix was "
@@ -186,14 +187,13 @@ class MultiHeadSelfAttention : public TrainingMode {
       dv_rows = detail::split_leading_rows(dv_rows, prefix_length_, d_value_prefix);
       prefix_->backward(d_key_prefix, d_value_prefix);
     }
-    const Tensor<T> dq_rows = from_heads(dq);
     if (!dx_sum) {
-      query_.backward(dq_rows, InputGradient::skipped);
+      query_.backward(dq, InputGradient::skipped);
       key_.backward(dk_rows, InputGradient::skipped);
       value_.backward(dv_rows, InputGradient::skipped);
       return;
     }
-    query_.backward_accumulate(dq_rows, *dx_sum);
+    query_.backward_accumulate(dq, *dx_sum);
     key_.backward_accumulate(dk_rows, *dx_sum);
     value_.backward_accumulate(dv_rows, *dx_sum);
   }
@@ -236,17 +236,6 @@ class MultiHeadSelfAttention : public TrainingMode {
       m = static_cast<double>(dropout_rng_() >> 11) < drop_below ? T(0) : keep_scale;
   }
 
-  static Tensor<T> to_heads(const Tensor<T>& x, const Shape& head_shape) {
-    auto out = Tensor<T>::uninitialized(head_shape);
-    backend::split_heads(x, head_shape[1], out);
-    return out;
-  }
-  static Tensor<T> from_heads(const Tensor<T>& x) {
-    auto out = Tensor<T>::uninitialized(Shape{x.dim(0), x.dim(2), x.dim(1) * x.dim(3)});
-    backend::merge_heads(x, out);
-    return out;
-  }
-
   index_t hidden_;
   index_t heads_;
   T attention_dropout_;
@@ -257,8 +246,8 @@ class MultiHeadSelfAttention : public TrainingMode {
   Rng dropout_rng_;
   AttentionPrefix<T>* prefix_ = nullptr;
   index_t prefix_length_ = 0;  // n of the last forward's prefix, 0 without one
-  Tensor<T> q_;                // [B, H, S, D]
-  Tensor<T> k_, v_;            // [B, H, n + S, D]
+  Tensor<T> q_;                // [B, S, H * D]
+  Tensor<T> k_, v_;            // [B, n + S, H * D]
   Tensor<T> probs_;            // [B, H, S, n + S], before dropout
   Tensor<T> dropout_mask_;
   Shape input_shape_;

@@ -19,7 +19,39 @@
 
 namespace adaptrec::backend::cpu {
 
+// Where each (batch, head) block of q, k, v and their gradients lies: head h
+// of entry b starts at b * batch_stride + h * head_stride, and its rows
+// (tokens) are row_stride apart; each row holds the head's D values.
+struct HeadLayout {
+  index_t batch_stride = 0, head_stride = 0, row_stride = 0;
+
+  index_t offset(index_t b, index_t h) const { return b * batch_stride + h * head_stride; }
+
+  // [B, H, rows, D]: every head one dense block.
+  static HeadLayout split(index_t heads, index_t rows, index_t d) {
+    return {heads * rows * d, rows * d, d};
+  }
+  // [B, rows, H * D]: the projections' layout, the heads side by side in
+  // each token's row (no copy into per-head blocks needed).
+  static HeadLayout interleaved(index_t heads, index_t rows, index_t d) {
+    return {rows * heads * d, d, heads * d};
+  }
+};
+
 namespace detail {
+// C = alpha op(A) op(B) on row-major blocks with leading dimensions.
+template <class T>
+void strided_gemm(const T* a, index_t lda, bool trans_a, const T* b, index_t ldb, bool trans_b,
+                  T* c, index_t ldc, index_t m, index_t n, index_t k, T alpha) {
+  GemmProblem<T> p;
+  p.m = m, p.n = n, p.k = k;
+  p.a = a, p.lda = lda, p.trans_a = trans_a;
+  p.b = b, p.ldb = ldb, p.trans_b = trans_b;
+  p.c = c, p.ldc = ldc;
+  p.alpha = alpha, p.beta = T(0);
+  cpu::gemm(p);
+}
+
 // Points x at a bfloat16-rounded copy of its n values, kept in `copy`.
 template <class T>
 void use_rounded_copy(const T*& x, index_t n, std::vector<T>& copy) {
@@ -29,7 +61,8 @@ void use_rounded_copy(const T*& x, index_t n, std::vector<T>& copy) {
 }
 }  // namespace detail
 
-// q: [B, H, S, D], k and v: [B, H, T, D], key_mask: [B, T] (nonzero keeps the
+// q: [B, H, S, D], k and v: [B, H, T, D] (or as q_layout and kv_layout
+// place them; out follows q's), key_mask: [B, T] (nonzero keeps the
 // key) or null, dropout_mask: [B, H, S, T] (0 or 1/(1-p)) or null. Writes
 // out = (P o M) V: [B, H, S, D] and the probabilities before dropout,
 // probs = P: [B, H, S, T], which backward needs. A query whose keys are all
@@ -38,7 +71,11 @@ template <class T>
 void attention_forward(const T* q, const T* k, const T* v, const T* key_mask,
                        const T* dropout_mask, T scale, T* out, T* probs, index_t batch,
                        index_t heads, index_t s, index_t t, index_t d,
-                       Precision precision = Precision::fp32) {
+                       Precision precision = Precision::fp32,
+                       HeadLayout q_layout = {}, HeadLayout kv_layout = {}) {
+  if (q_layout.row_stride == 0) q_layout = HeadLayout::split(heads, s, d);
+  if (kv_layout.row_stride == 0) kv_layout = HeadLayout::split(heads, t, d);
+  const index_t ldq = q_layout.row_stride, ldk = kv_layout.row_stride;
   const bool bf16 = precision == Precision::bf16;
   std::vector<T> rq, rk, rv;
   if (bf16) {
@@ -47,10 +84,11 @@ void attention_forward(const T* q, const T* k, const T* v, const T* key_mask,
     detail::use_rounded_copy(v, batch * heads * t * d, rv);
   }
   parallel_for(batch * heads, s * t * d, [&](index_t bh) {
-    const index_t b = bh / heads;
+    const index_t b = bh / heads, h = bh % heads;
+    const index_t qo = q_layout.offset(b, h), ko = kv_layout.offset(b, h);
     thread_local std::vector<index_t> masked;  // the keys this batch entry masks
     T* p = probs + bh * s * t;
-    gemm(q + bh * s * d, false, k + bh * t * d, true, p, s, t, d, scale, T(0));
+    detail::strided_gemm(q + qo, ldq, false, k + ko, ldk, true, p, t, s, t, d, scale);
     if (key_mask) {
       const T* mask = key_mask + b * t;
       masked.clear();
@@ -61,7 +99,7 @@ void attention_forward(const T* q, const T* k, const T* v, const T* key_mask,
     }
     softmax_rows(p, p, s, t);
     if (!dropout_mask && !bf16) {
-      gemm(p, false, v + bh * t * d, false, out + bh * s * d, s, d, t, T(1), T(0));
+      detail::strided_gemm(p, t, false, v + ko, ldk, false, out + qo, ldq, s, d, t, T(1));
       return;
     }
     const T* m = dropout_mask ? dropout_mask + bh * s * t : nullptr;
@@ -70,17 +108,22 @@ void attention_forward(const T* q, const T* k, const T* v, const T* key_mask,
       const T value = m ? p[i] * m[i] : p[i];
       a[static_cast<std::size_t>(i)] = bf16 ? round_to_bfloat16(value) : value;
     }
-    gemm(a.data(), false, v + bh * t * d, false, out + bh * s * d, s, d, t, T(1), T(0));
+    detail::strided_gemm(a.data(), t, false, v + ko, ldk, false, out + qo, ldq, s, d, t, T(1));
   });
 }
 
 // Gradients of attention_forward with respect to q, k and v (overwritten),
-// from the saved probabilities and the same dropout mask (or null).
+// from the saved probabilities and the same dropout mask (or null). d_out
+// and dq follow q_layout, dk and dv kv_layout.
 template <class T>
 void attention_backward(const T* q, const T* k, const T* v, const T* probs,
                         const T* dropout_mask, const T* d_out, T scale, T* dq, T* dk, T* dv,
                         index_t batch, index_t heads, index_t s, index_t t, index_t d,
-                        Precision precision = Precision::fp32) {
+                        Precision precision = Precision::fp32,
+                        HeadLayout q_layout = {}, HeadLayout kv_layout = {}) {
+  if (q_layout.row_stride == 0) q_layout = HeadLayout::split(heads, s, d);
+  if (kv_layout.row_stride == 0) kv_layout = HeadLayout::split(heads, t, d);
+  const index_t ldq = q_layout.row_stride, ldk = kv_layout.row_stride;
   const bool bf16 = precision == Precision::bf16;
   std::vector<T> rq, rk, rv, rg;
   if (bf16) {
@@ -90,8 +133,10 @@ void attention_backward(const T* q, const T* k, const T* v, const T* probs,
     detail::use_rounded_copy(d_out, batch * heads * s * d, rg);
   }
   parallel_for(batch * heads, s * t * d, [&](index_t bh) {
+    const index_t b = bh / heads, h = bh % heads;
+    const index_t qo = q_layout.offset(b, h), ko = kv_layout.offset(b, h);
     const T* p = probs + bh * s * t;
-    const T* g = d_out + bh * s * d;
+    const T* g = d_out + qo;
     const T* m = dropout_mask ? dropout_mask + bh * s * t : nullptr;
     std::vector<T> dp(static_cast<std::size_t>(s * t));
     // With A = P o M: dV = A^T dO ; dP = (dO V^T) o M ; dS = softmax'(dP) * scale ;
@@ -101,17 +146,17 @@ void attention_backward(const T* q, const T* k, const T* v, const T* probs,
         const T value = m ? p[i] * m[i] : p[i];
         dp[static_cast<std::size_t>(i)] = bf16 ? round_to_bfloat16(value) : value;
       }
-      gemm(dp.data(), true, g, false, dv + bh * t * d, t, d, s, T(1), T(0));
+      detail::strided_gemm(dp.data(), t, true, g, ldq, false, dv + ko, ldk, t, d, s, T(1));
     } else {
-      gemm(p, true, g, false, dv + bh * t * d, t, d, s, T(1), T(0));
+      detail::strided_gemm(p, t, true, g, ldq, false, dv + ko, ldk, t, d, s, T(1));
     }
-    gemm(g, false, v + bh * t * d, true, dp.data(), s, t, d, T(1), T(0));
+    detail::strided_gemm(g, ldq, false, v + ko, ldk, true, dp.data(), t, s, t, d, T(1));
     if (m)
       for (index_t i = 0; i < s * t; ++i) dp[static_cast<std::size_t>(i)] *= m[i];
     softmax_rows_backward(p, dp.data(), dp.data(), s, t);
     if (bf16) round_to_bfloat16(dp.data(), dp.data(), s * t);
-    gemm(dp.data(), false, k + bh * t * d, false, dq + bh * s * d, s, d, t, scale, T(0));
-    gemm(dp.data(), true, q + bh * s * d, false, dk + bh * t * d, t, d, s, scale, T(0));
+    detail::strided_gemm(dp.data(), t, false, k + ko, ldk, false, dq + qo, ldq, s, d, t, scale);
+    detail::strided_gemm(dp.data(), t, true, q + qo, ldq, false, dk + ko, ldk, t, d, s, scale);
   });
 }
 
