@@ -175,8 +175,9 @@ class Linear : public TrainingMode {
   // The same gradients, with dx added to `dx_sum` (of the input's shape)
   // instead of returned: where several branches meet (a residual
   // connection, query/key/value reading one input), the GEMM sums into the
-  // running total and no separate dx is made. dx_sum may be dy's own storage
-  // (a same-shaped layer): dy is read in full before dx_sum is written.
+  // running total and no separate dx is made. dx_sum may be dy itself (a
+  // square layer); dy is then copied first, as the GEMM may not read what it
+  // writes.
   void backward_accumulate(const Tensor<T>& dy, Tensor<T>& dx_sum) {
     require_shape(dx_sum, input_shape_, "adaptrec::layers::Linear::backward_accumulate (dx_sum)");
     LinearHookGradient<T> hooked = parameter_backward(dy);
