@@ -96,8 +96,7 @@ class MultiHeadSelfAttention : public TrainingMode {
   // their gradients (when trainable). InputGradient::skipped returns nothing.
   Tensor<T> backward(const Tensor<T>& dy, InputGradient input_gradient = InputGradient::needed) {
     Tensor<T> dx;
-    if (input_gradient == InputGradient::needed) dx = Tensor<T>(input_shape_);
-    backward_into(dy, input_gradient == InputGradient::needed ? &dx : nullptr);
+    backward_into(dy, input_gradient == InputGradient::needed ? &dx : nullptr, Sum::start);
     return dx;
   }
 
@@ -108,7 +107,7 @@ class MultiHeadSelfAttention : public TrainingMode {
   void backward_accumulate(const Tensor<T>& dy, Tensor<T>& dx_sum) {
     require_shape(dx_sum, input_shape_,
                   "adaptrec::layers::MultiHeadSelfAttention::backward_accumulate (dx_sum)");
-    backward_into(dy, &dx_sum);
+    backward_into(dy, &dx_sum, Sum::add);
   }
 
   // Hugging Face BertAttention's names (under the caller's "attention" prefix).
@@ -166,8 +165,11 @@ class MultiHeadSelfAttention : public TrainingMode {
     return rows;
   }
 
-  // Adds dx to *dx_sum, or spares the projections' input gradients when null.
-  void backward_into(const Tensor<T>& dy, Tensor<T>* dx_sum) {
+  // Sum::add adds dx to *dx_sum; Sum::start makes *dx_sum dx, the query
+  // projection's GEMM writing it first so that no zero fill is needed. A null
+  // dx_sum spares the projections' input gradients.
+  enum class Sum { start, add };
+  void backward_into(const Tensor<T>& dy, Tensor<T>* dx_sum, Sum sum) {
     if (!(dy.shape() == input_shape_))
       throw shape_error("adaptrec::layers::MultiHeadSelfAttention::backward: gradient of shape " +
                         dy.shape().to_string() + " does not match the forward output " +
@@ -193,7 +195,10 @@ class MultiHeadSelfAttention : public TrainingMode {
       value_.backward(dv_rows, InputGradient::skipped);
       return;
     }
-    query_.backward_accumulate(dq, *dx_sum);
+    if (sum == Sum::start)
+      *dx_sum = query_.backward(dq);
+    else
+      query_.backward_accumulate(dq, *dx_sum);
     key_.backward_accumulate(dk_rows, *dx_sum);
     value_.backward_accumulate(dv_rows, *dx_sum);
   }
