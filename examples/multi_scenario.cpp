@@ -34,8 +34,9 @@
 //      item's "title (year) | genres"; each scenario has its own LoRA set
 //      (rank 8, query and value of the top layer). Item tower: a projection
 //      of the pooled text plus an item-ID embedding; user tower: a user-ID
-//      embedding plus a projection of the mean pooled text of the user's
-//      training items in all scenarios. Each tower ends in STAR (shared and
+//      embedding plus, over the user's training items in all scenarios, the
+//      mean of their item-ID embeddings and a projection of their mean pooled
+//      text. Each tower ends in STAR (shared and
 //      per-scenario weights, one ReLU hidden layer of --star-hidden units).
 //      Batches hold one scenario each, scenarios interleaved; the softmax
 //      runs over the batch's scenario's items. Two phases

@@ -7,10 +7,10 @@
 // projected to `dim` and summed with an item-ID embedding, then a STAR
 // network (Sheng et al., CIKM 2021, sec. 4.3) with shared and per-scenario
 // weights. User tower: a user-ID embedding shared by all scenarios, plus
-// (with user_histories) a projection of the mean pooled text of the user's
-// training items in every scenario, through its own STAR network, so a
-// user's preferences transfer between scenarios while each scenario keeps
-// its own view of them.
+// (with user_histories) the mean item-ID embedding and a projection of the
+// mean pooled text of the user's training items in every scenario, through
+// its own STAR network, so a user's preferences transfer between scenarios
+// while each scenario keeps its own view of them.
 //
 // The text encoder's own projection is the identity and frozen: the trainable
 // projection sits here, after the pooled vector, so that while the LoRA sets
@@ -52,8 +52,9 @@ struct PeftStarOptions {
   index_t num_scenarios = 0;
   adaptrec::peft::LoraOptions lora;  // its layers must be among the encoder's tuned top layers
   std::vector<index_t> star_hidden;  // empty: one star layer per tower
-  // When given (global item ids), a user's vector also adds a projection of
-  // the mean pooled text of the user's training items, in every scenario.
+  // When given (global item ids), a user's vector also adds the mean of the
+  // item-ID embeddings of the user's training items, in every scenario (as
+  // the ID models' histories do), and a projection of their mean pooled text.
   UserHistories user_histories;
 };
 
@@ -96,6 +97,7 @@ class PeftStar : public adaptrec::TrainingMode {
     text_.eval();
     pooled_text_ = text_.forward(iota_ids(text_.num_items()));
     if (!o.user_histories.items.empty()) {
+      histories_ = o.user_histories;
       user_text_ = Tensor<T>(adaptrec::Shape{o.num_users, text_.text_dim()});
       o.user_histories.add_means(iota_ids(o.num_users), pooled_text_, user_text_);
       user_text_projection_.emplace(text_.text_dim(), o.dim, rng);
@@ -138,11 +140,13 @@ class PeftStar : public adaptrec::TrainingMode {
 
   Tensor<T> users_forward(const Tensor<index_t>& users, index_t s) {
     Tensor<T> x = user_id_.forward(users);
+    if (!histories_.items.empty()) histories_.add_means(users, item_id_.weight().value, x);
     if (user_text_projection_) {
       Tensor<T> text(adaptrec::Shape{users.size(), text_.text_dim()});
       adaptrec::backend::gather_rows(user_text_, users, text);
       adaptrec::backend::axpy(T(1), user_text_projection_->forward(text), x);
     }
+    users_ = users;
     user_scenarios_.assign(static_cast<std::size_t>(users.size()), s);
     return user_star_.forward(x, user_scenarios_);
   }
@@ -150,6 +154,14 @@ class PeftStar : public adaptrec::TrainingMode {
   void users_backward(const Tensor<T>& du) {
     const Tensor<T> dx = user_star_.backward(du);
     user_id_.backward(dx);
+    adaptrec::Parameter<T>& item_table = item_id_.weight();
+    if (!histories_.items.empty() && item_table.trainable) {
+      histories_.add_mean_gradients(users_, dx, item_table.grad);
+      for (index_t i = 0; i < users_.size(); ++i) {
+        const auto& rated = histories_.items[static_cast<std::size_t>(users_[i])];
+        item_table.mark_touched_rows(rated.data(), static_cast<index_t>(rated.size()));
+      }
+    }
     if (user_text_projection_) user_text_projection_->backward(dx);
   }
 
@@ -204,6 +216,8 @@ class PeftStar : public adaptrec::TrainingMode {
   std::optional<adaptrec::layers::Linear<T>> user_text_projection_;
   Tensor<T> pooled_text_;  // [num_items, text_dim], the encoder without LoRA
   Tensor<T> user_text_;    // [num_users, text_dim], mean pooled text of each user's history
+  UserHistories histories_;  // empty: no item-ID history term
+  Tensor<index_t> users_;    // the last users_forward's users, for users_backward
   bool tune_text_ = false;
   std::vector<index_t> item_scenarios_, user_scenarios_;
 };
