@@ -36,8 +36,8 @@
 //      of the pooled text plus an item-ID embedding; user tower: a user-ID
 //      embedding plus, over the user's training items in all scenarios, the
 //      mean of their item-ID embeddings and a projection of their mean pooled
-//      text. Each tower ends in STAR (shared and
-//      per-scenario weights, one ReLU hidden layer of --star-hidden units).
+//      text. Each tower ends in STAR (shared and per-scenario weights, one
+//      ReLU hidden layer of --star-hidden units).
 //      Batches hold one scenario each, scenarios interleaved; the softmax
 //      runs over the batch's scenario's items. Two phases
 //      (multi_scenario_peft_star_training.hpp): with the LoRA sets at zero,
