@@ -34,8 +34,9 @@ struct Int8Options {
   // For ActivationScaling::calibrated: the input range seen on the
   // calibration sample (widened to hold 0). Inputs are quantized to uint8
   // over it, values beyond it clipped. layers::Linear fills it from the range
-  // it observed when it is left empty.
-  std::optional<InputRange> calibrated_input_range;
+  // it observed when it is left empty. The {} lets designated initializers
+  // leave it out without GCC's -Wmissing-field-initializers.
+  std::optional<InputRange> calibrated_input_range{};
   // Weight levels: q in [-levels, levels]. 0 picks 127 where the CPU's int8
   // dot product sums u8 x s8 pairs without saturating (VNNI, AMX) and 63
   // elsewhere (AVX2's vpmaddubsw saturates pairs of 255 x 127 in int16).
